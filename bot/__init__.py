@@ -1,0 +1,1 @@
+"""Borgerhjælp: a Danish assisted-digital helpdesk for municipalities."""

@@ -1,0 +1,267 @@
+"""The tables: conversations and their messages, handoffs, bookings, helpers' availability, staff.
+
+Names follow the helpdesk's own world (conversation, message, handoff, booking, staff member).
+"""
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    MetaData,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.sql.schema import Column
+
+# Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class ConversationState(str, enum.Enum):
+    """Who has the conversation: the assistant, the staff queue, a staff member, or nobody."""
+
+    BOT = "bot"
+    WAITING = "waiting"
+    HUMAN = "human"
+    CLOSED = "closed"
+
+
+class Sender(str, enum.Enum):
+    CITIZEN = "citizen"
+    BOT = "bot"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class BookingKind(str, enum.Enum):
+    CALLBACK = "callback"
+    MEETING = "meeting"
+
+
+class BookingStatus(str, enum.Enum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    DONE = "done"
+    NO_SHOW = "no_show"
+
+
+class StaffRole(str, enum.Enum):
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class Presence(str, enum.Enum):
+    ONLINE = "online"
+    AWAY = "away"
+
+
+def _enum(enum_class: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings with a CHECK, so PostgreSQL needs no native enum types to migrate.
+    return Enum(enum_class, name=name, native_enum=False, values_callable=lambda e: [m.value for m in e], length=16)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id = Column(String(32), primary_key=True, default=new_id)
+    channel = Column(String(16), nullable=False)  # "web" or "telegram"
+    channel_user_id = Column(String(128), nullable=False)  # web: the widget's visitor id; telegram: chat id
+    state = Column(_enum(ConversationState, "conversation_state"), nullable=False, default=ConversationState.BOT)
+    topic = Column(String(64))
+    handoff_reason = Column(String(64))
+    summary = Column(Text)
+    assigned_staff_id = Column(Integer, ForeignKey("staff_members.id", ondelete="SET NULL"))
+    satisfaction = Column(Integer)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+    waiting_since = Column(DateTime(timezone=True))
+    closed_at = Column(DateTime(timezone=True))
+
+    messages = relationship("Message", back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True)
+    assigned_staff = relationship("StaffMember")
+
+    __table_args__ = (
+        Index("ix_conversations_channel_user", "channel", "channel_user_id"),
+        Index("ix_conversations_state", "state"),
+        Index("ix_conversations_updated_at", "updated_at"),
+    )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(32), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False)
+    sender = Column(_enum(Sender, "message_sender"), nullable=False)
+    staff_id = Column(Integer, ForeignKey("staff_members.id", ondelete="SET NULL"))
+    text = Column(Text, nullable=False, default="")
+    # Buttons, custom payloads, attachments' kinds: whatever the channel needs to render the message again.
+    payload = Column(JSON)
+    # The id the sending client chose, so a resent message is stored once.
+    client_message_id = Column(String(64))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    conversation = relationship("Conversation", back_populates="messages")
+
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "client_message_id", name="uq_messages_client_id"),
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    )
+
+
+class Handoff(Base):
+    """One request for a person, from the assistant's decision to the end of the staff member's part."""
+
+    __tablename__ = "handoffs"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(32), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False)
+    reason = Column(String(64), nullable=False)
+    topic = Column(String(64))
+    summary = Column(Text)
+    requested_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    claimed_by = Column(Integer, ForeignKey("staff_members.id", ondelete="SET NULL"))
+    claimed_at = Column(DateTime(timezone=True))
+    ended_at = Column(DateTime(timezone=True))
+    outcome = Column(String(32))  # handed_back, closed, booking_offered
+
+
+class StaffMember(Base):
+    __tablename__ = "staff_members"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    username = Column(String(64), nullable=False, unique=True)
+    first_name = Column(String(64), nullable=False)
+    password_hash = Column(String(256), nullable=False)
+    role = Column(_enum(StaffRole, "staff_role"), nullable=False, default=StaffRole.STAFF)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class StaffPresence(Base):
+    """Whether a staff member is online for live chats; the handoff decision reads it."""
+
+    __tablename__ = "staff_presence"
+
+    staff_id = Column(Integer, ForeignKey("staff_members.id", ondelete="CASCADE"), primary_key=True)
+    status = Column(_enum(Presence, "presence_status"), nullable=False, default=Presence.AWAY)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class AvailabilityRule(Base):
+    """A weekly window in which helpers take bookings of one kind."""
+
+    __tablename__ = "availability_rules"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    kind = Column(_enum(BookingKind, "availability_kind"), nullable=False)
+    weekday = Column(Integer, nullable=False)  # 0 = Monday
+    start_time = Column(Time, nullable=False)
+    end_time = Column(Time, nullable=False)
+    slot_minutes = Column(Integer, nullable=False, default=20)
+
+
+class AvailabilityException(Base):
+    """A day when helpers are away (a holiday) or keep other hours."""
+
+    __tablename__ = "availability_exceptions"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    day = Column(Date, nullable=False)
+    kind = Column(_enum(BookingKind, "exception_kind"))  # None: applies to both kinds
+    start_time = Column(Time)  # None with end_time None: closed all day
+    end_time = Column(Time)
+    note = Column(String(128))
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    reference = Column(String(12), nullable=False, unique=True)
+    kind = Column(_enum(BookingKind, "booking_kind"), nullable=False)
+    topic = Column(String(64))
+    starts_at = Column(DateTime(timezone=True), nullable=False)
+    length_minutes = Column(Integer, nullable=False)
+    first_name = Column(String(64), nullable=False)
+    phone = Column(String(16))
+    channel = Column(String(16))
+    conversation_id = Column(String(64))
+    summary = Column(Text)
+    status = Column(_enum(BookingStatus, "booking_status"), nullable=False, default=BookingStatus.BOOKED)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    cancelled_at = Column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # The database, not a check before the write, guarantees one live booking per slot.
+        Index(
+            "uq_bookings_live_slot",
+            "kind",
+            "starts_at",
+            unique=True,
+            sqlite_where=text("status = 'booked'"),
+            postgresql_where=text("status = 'booked'"),
+        ),
+        Index("ix_bookings_starts_at", "starts_at"),
+    )
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    staff_id = Column(Integer, ForeignKey("staff_members.id", ondelete="SET NULL"))
+    action = Column(String(32), nullable=False)  # opened, claimed, replied, handed_back, closed, ...
+    conversation_id = Column(String(32))
+    booking_id = Column(Integer)
+    details = Column(Text)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+__all__ = [
+    "AuditEntry",
+    "AvailabilityException",
+    "AvailabilityRule",
+    "Base",
+    "Booking",
+    "BookingKind",
+    "BookingStatus",
+    "Conversation",
+    "ConversationState",
+    "Handoff",
+    "Message",
+    "Presence",
+    "Sender",
+    "StaffMember",
+    "StaffPresence",
+    "StaffRole",
+]
