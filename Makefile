@@ -1,0 +1,47 @@
+# Borgerhjælp: every command a developer or a municipality's IT department needs.
+# `make run` and `make test` do all set-up themselves on a fresh clone.
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+RASA   := $(VENV)/bin/rasa
+SETUP  := $(VENV)/.installed
+SPACY  := build/da_pipeline/meta.json
+
+.DEFAULT_GOAL := help
+.PHONY: help setup train run shell test eval bench purge clean
+
+help: ## List the commands
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(SETUP): requirements.lock scripts/bootstrap.sh
+	bash scripts/bootstrap.sh
+	touch $@
+
+$(SPACY): $(SETUP) scripts/build_spacy_pipeline.py
+	$(PY) scripts/build_spacy_pipeline.py build/da_pipeline
+
+setup: $(SPACY) ## Make .venv, install the locked dependencies, build the Danish spaCy pipeline
+
+train: setup ## Train the Rasa model (only when data, domain or config changed)
+	$(PY) -m bot.training
+
+run: train ## Set up, train if needed, and start everything (SQLite, one process each)
+	$(PY) -m bot run
+
+shell: train ## Chat with the assistant in the terminal
+	$(PY) -m bot shell
+
+test: setup ## Set up and run the whole test suite
+	$(PY) -m pytest
+
+eval: setup ## Intent accuracy and macro F1 on the held-out split, clean and noisy, Danish vs default pipeline
+	$(PY) -m bot.evaluation
+
+bench: train ## Print speed and memory figures
+	$(PY) -m bot.benchmarks
+
+purge: setup ## Delete conversations older than the retention period
+	$(PY) -m bot purge
+
+clean: ## Remove trained models, build output and local databases (keeps .venv)
+	rm -rf models build var results
