@@ -1,0 +1,47 @@
+"""The gateway: every channel and every conversation, between citizens, staff and the assistant.
+
+What other parts build on:
+- `ConversationService` (`app.state.service`): start, receive, history, request_handoff, claim,
+  reply_as_staff, hand_back, close, delete, set_typing; it emits events on `service.events`.
+- `Delivery` (`app.state.delivery`): subscribe to `conversation_topic(id)` or `STAFF_TOPIC`.
+"""
+from bot.gateway.app import create_app
+from bot.gateway.conversations import (
+    DELETE_PAYLOAD,
+    TRANSITIONS,
+    ConversationNotFound,
+    ConversationService,
+    MessageRejected,
+    Received,
+)
+from bot.gateway.delivery import STAFF_TOPIC, Delivery, InProcessDelivery, RedisDelivery, conversation_topic, make_delivery
+from bot.gateway.events import ConversationDeleted, EventBus, MessageAdded, StateChanged, TypingChanged
+from bot.gateway.rasa import RasaClient, RasaUnavailable
+from bot.gateway.settings import GatewaySettings
+from bot.gateway.views import ConversationView, MessageView
+
+__all__ = [
+    "DELETE_PAYLOAD",
+    "STAFF_TOPIC",
+    "TRANSITIONS",
+    "ConversationDeleted",
+    "ConversationNotFound",
+    "ConversationService",
+    "ConversationView",
+    "Delivery",
+    "EventBus",
+    "GatewaySettings",
+    "InProcessDelivery",
+    "MessageAdded",
+    "MessageRejected",
+    "MessageView",
+    "RasaClient",
+    "RasaUnavailable",
+    "Received",
+    "RedisDelivery",
+    "StateChanged",
+    "TypingChanged",
+    "conversation_topic",
+    "create_app",
+    "make_delivery",
+]

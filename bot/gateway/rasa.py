@@ -1,0 +1,84 @@
+"""The gateway's only way to Rasa: its REST channel for messages, its HTTP API for tracker events.
+
+The API token stays in this process; nothing here is ever sent to a browser.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+
+class RasaUnavailable(Exception):
+    """Rasa (or the action server behind it) did not answer; the message should be tried again later."""
+
+
+class RasaClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        action_server_health_url: str | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._action_health = action_server_health_url
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Pass one citizen message to Rasa; returns its replies (text, buttons, custom payloads...)."""
+        body = {"sender": sender_id, "message": text, "metadata": metadata or {}}
+        try:
+            response = await self._http.post(f"{self.base_url}/webhooks/rest/webhook", json=body)
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(f"Rasa did not answer: {error!r}") from error
+        if response.status_code != 200:
+            raise RasaUnavailable(f"Rasa answered {response.status_code}")
+        replies = response.json()
+        if not isinstance(replies, list):
+            raise RasaUnavailable("Rasa answered something that is not a list of messages")
+        if not replies and not await self.action_server_ready():
+            # Rasa keeps going when a custom action fails and just says nothing; silence is not an answer.
+            raise RasaUnavailable("The action server did not answer")
+        return [reply for reply in replies if isinstance(reply, dict)]
+
+    async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        try:
+            response = await self._http.post(
+                f"{self.base_url}/conversations/{sender_id}/tracker/events",
+                params={"token": self._token, "include_events": "NONE"},
+                json=events,
+            )
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(f"Rasa did not answer: {error!r}") from error
+        if response.status_code != 200:
+            raise RasaUnavailable(f"Rasa refused the events: {response.status_code} {response.text[:200]}")
+
+    async def resume(self, sender_id: str) -> None:
+        """Let the assistant answer this conversation again after a person had it."""
+        await self.append_events(sender_id, [{"event": "resume"}])
+
+    async def ready(self) -> bool:
+        """Rasa is up and has a model loaded."""
+        try:
+            response = await self._http.get(f"{self.base_url}/status", params={"token": self._token}, timeout=3)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def action_server_ready(self) -> bool:
+        if not self._action_health:
+            return True
+        try:
+            response = await self._http.get(self._action_health, timeout=3)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200

@@ -1,0 +1,53 @@
+"""The gateway's own settings, from environment variables, on top of the shared `bot.config.Settings`."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+from bot.config import ConfigError, Settings
+
+
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"environment: {name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"environment: {name} must be at least {minimum}")
+    return value
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    base: Settings
+    max_message_length: int = 1000
+    rate_limit_messages: int = 8  # per connection, within rate_limit_seconds
+    rate_limit_seconds: float = 10.0
+    rasa_timeout: float = 30.0
+    retry_interval: float = 5.0  # how often messages kept while Rasa was down are tried again
+    redis_url: str = ""  # set: delivery across gateway replicas through Redis pub/sub
+    hello_timeout: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "GatewaySettings":
+        env = os.environ if env is None else env
+        return cls(
+            base=Settings.from_env(env),
+            max_message_length=int(_number(env, "MAX_MESSAGE_LENGTH", 1000, 1)),
+            rate_limit_messages=int(_number(env, "RATE_LIMIT_MESSAGES", 8, 1)),
+            rate_limit_seconds=_number(env, "RATE_LIMIT_SECONDS", 10.0, 0.1),
+            rasa_timeout=_number(env, "RASA_TIMEOUT", 30.0, 0.1),
+            retry_interval=_number(env, "RETRY_INTERVAL", 5.0, 0.05),
+            redis_url=env.get("REDIS_URL", ""),
+        )
+
+    @property
+    def action_server_health_url(self) -> str:
+        url = self.base.action_server_url.rstrip("/")
+        if url.endswith("/webhook"):
+            url = url[: -len("/webhook")]
+        return url + "/health"
