@@ -30,4 +30,6 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
 start=$(date +%s)
 .venv/bin/uv pip sync --python .venv/bin/python requirements.lock
+# The project itself, editable, so Rasa finds bot.nlu components and actions by module path.
+.venv/bin/uv pip install --python .venv/bin/python --no-deps -e .
 echo "Dependencies installed in $(( $(date +%s) - start )) s"

@@ -1,0 +1,104 @@
+"""The Danish normaliser as a Rasa NLU component, placed first in the pipeline in config.yml."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu import normaliser as normaliser_module
+from bot.nlu.normaliser import DanishNormaliser, danish_lexicon
+
+VOCABULARY_FILE = "vocabulary.json"
+ORIGINAL_TEXT = "original_text"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
+class DanishTextNormaliser(GraphComponent):
+    """Rewrites each message's text into regular Danish before tokenising and featurising.
+
+    Trainable only in that it remembers the training data's words, which become the targets for
+    correcting a citizen's typos at prediction time.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"typo_correction": True}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        vocabulary: Optional[Dict[str, int]] = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.normaliser = DanishNormaliser(
+            danish_lexicon(), vocabulary if config.get("typo_correction", True) else None
+        )
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        # Rasa caches trained components by config only; a change to the normaliser's code must count too.
+        sources = (Path(__file__), Path(normaliser_module.__file__))
+        return hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "DanishTextNormaliser":
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "DanishTextNormaliser":
+        try:
+            with model_storage.read_from(resource) as directory:
+                vocabulary = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            vocabulary = None
+        return cls(config, model_storage, resource, vocabulary)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        texts = [self.normaliser.normalise(m.get(TEXT)) for m in training_data.training_examples if m.get(TEXT)]
+        self.normaliser.learn(texts)
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / VOCABULARY_FILE).write_text(
+                json.dumps(dict(self.normaliser.vocabulary), ensure_ascii=False), encoding="utf-8"
+            )
+        return self._resource
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._normalise_all(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        self._normalise_all(messages)
+        return messages
+
+    def _normalise_all(self, messages: List[Message]) -> None:
+        for message in messages:
+            text = message.get(TEXT)
+            if text:
+                message.set(ORIGINAL_TEXT, text)
+                message.set(TEXT, self.normaliser.normalise(text))
