@@ -1,0 +1,51 @@
+"""Delivery: in one process, and across gateway replicas through Redis pub/sub."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+
+import pytest
+
+from bot.gateway.delivery import InProcessDelivery, RedisDelivery, conversation_topic, make_delivery
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_running() -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.3)
+        return probe.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+async def test_in_process_delivers_in_order_to_every_subscriber_of_the_topic():
+    delivery = InProcessDelivery()
+    async with delivery.subscribe("conversation:a") as first, delivery.subscribe("conversation:a") as second:
+        async with delivery.subscribe("conversation:b") as other:
+            for number in range(3):
+                await delivery.publish("conversation:a", {"n": number})
+            assert [(await first.get(1))["n"] for _ in range(3)] == [0, 1, 2]
+            assert [(await second.get(1))["n"] for _ in range(3)] == [0, 1, 2]
+            with pytest.raises(asyncio.TimeoutError):
+                await other.get(0.1)
+
+
+def test_configuration_chooses_the_delivery():
+    assert isinstance(make_delivery(""), InProcessDelivery)
+
+
+@pytest.mark.skipif(not redis_running(), reason="no Redis on 127.0.0.1:6379")
+async def test_redis_delivery_reaches_a_subscriber_on_another_replica():
+    prefix = f"test-{uuid.uuid4().hex}:"
+    replica_a, replica_b = RedisDelivery(REDIS_URL, prefix), RedisDelivery(REDIS_URL, prefix)
+    await replica_a.start()
+    await replica_b.start()
+    try:
+        topic = conversation_topic("abc")
+        async with replica_b.subscribe(topic) as events:
+            await replica_a.publish(topic, {"type": "message", "message": {"id": 7, "text": "Hej fra en medarbejder"}})
+            event = await events.get(5)
+        assert event["message"]["text"] == "Hej fra en medarbejder"
+    finally:
+        await replica_a.close()
+        await replica_b.close()

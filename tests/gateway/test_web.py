@@ -1,0 +1,192 @@
+"""The gateway over real HTTP and websockets on loopback: the widget's protocol and its protection."""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+import websockets
+from websockets.exceptions import InvalidStatusCode
+
+from bot.gateway import create_app
+from tests.support.fake_rasa import TOKEN
+from tests.support.servers import serve_in_thread
+
+TIMEOUT = 10
+
+
+@pytest.fixture
+def gateway(settings, municipality):
+    with serve_in_thread(create_app(settings, municipality=municipality)) as url:
+        yield url
+
+
+class Widget:
+    """Speaks the widget's protocol, as widget.js does."""
+
+    def __init__(self, socket, visitor_id: str) -> None:
+        self.socket = socket
+        self.visitor_id = visitor_id
+
+    async def send(self, **message) -> None:
+        await self.socket.send(json.dumps(message))
+
+    async def next(self, kind: str | None = None, timeout: float = TIMEOUT) -> dict:
+        async def wait() -> dict:
+            while True:
+                event = json.loads(await self.socket.recv())
+                if kind is None or event["type"] == kind:
+                    return event
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    async def messages_until(self, predicate, timeout: float = TIMEOUT) -> list[dict]:
+        seen: list[dict] = []
+
+        async def wait() -> list[dict]:
+            while True:
+                event = json.loads(await self.socket.recv())
+                if event["type"] == "message":
+                    seen.append(event["message"])
+                    if predicate(event["message"]):
+                        return seen
+
+        return await asyncio.wait_for(wait(), timeout)
+
+
+@asynccontextmanager
+async def widget(url: str, conversation_id=None, after=0, visitor_id=None, origin=None):
+    visitor_id = visitor_id or uuid.uuid4().hex
+    async with websockets.connect(url.replace("http", "ws") + "/ws", origin=origin or url, open_timeout=TIMEOUT) as socket:
+        client = Widget(socket, visitor_id)
+        await client.send(type="hello", visitor_id=visitor_id, conversation_id=conversation_id, after=after)
+        client.welcome = await client.next("welcome")
+        yield client
+
+
+async def test_start_greets_and_a_question_gets_its_answer(gateway, fake_rasa):
+    async with widget(gateway) as client:
+        assert client.welcome["conversation_id"] is None and client.welcome["max_length"] == 1000
+        await client.send(type="start")
+        conversation = await client.next("conversation")
+        greeting = (await client.messages_until(lambda m: m["sender"] == "bot"))[-1]
+        assert greeting["buttons"][0]["title"] == "MitID"
+        await client.send(type="message", client_id="cid-00000001", text="Hvordan nulstiller jeg MitID?")
+        seen = await client.messages_until(lambda m: m["text"] == "Hjalp det?")
+        assert seen[0]["client_message_id"] == "cid-00000001" and seen[0]["sender"] == "citizen"
+        assert "custom" not in seen[0] and "conversation_id" not in seen[0]
+        assert fake_rasa[0].texts_for(conversation["conversation_id"]) == ["/greet", "Hvordan nulstiller jeg MitID?"]
+
+
+async def test_reconnect_with_last_id_gets_only_the_rest_and_a_resend_is_stored_once(gateway, fake_rasa):
+    async with widget(gateway) as client:
+        visitor = client.visitor_id
+        await client.send(type="message", client_id="cid-00000001", text="en")
+        conversation_id = (await client.next("conversation"))["conversation_id"]
+        first = await client.messages_until(lambda m: m["text"] == "Du skrev: en")
+    last_id = first[-1]["id"]
+
+    # The connection dropped after "to" was sent but before its confirmation arrived; the widget resends.
+    async with widget(gateway, conversation_id, after=last_id, visitor_id=visitor) as client:
+        await client.send(type="message", client_id="cid-00000002", text="to")
+        await client.messages_until(lambda m: m["text"] == "Du skrev: to")
+    async with widget(gateway, conversation_id, after=last_id, visitor_id=visitor) as client:
+        assert client.welcome["conversation_id"] == conversation_id
+        await client.send(type="message", client_id="cid-00000002", text="to")
+        confirmed = await client.messages_until(lambda m: m["client_message_id"] == "cid-00000002")
+        history_then_resend = confirmed + await client.messages_until(lambda m: m["text"] == "Du skrev: to")
+        ids = [m["id"] for m in history_then_resend]
+        assert min(ids) > last_id and len(ids) == len(set(ids))
+    assert fake_rasa[0].texts_for(conversation_id).count("to") == 1
+
+
+async def test_a_conversation_is_only_resumed_by_its_own_visitor(gateway):
+    async with widget(gateway) as client:
+        await client.send(type="message", client_id="cid-00000001", text="hemmeligt")
+        conversation_id = (await client.next("conversation"))["conversation_id"]
+    async with widget(gateway, conversation_id) as stranger:
+        assert stranger.welcome["conversation_id"] is None
+        with pytest.raises(asyncio.TimeoutError):
+            await stranger.next("message", timeout=0.5)
+
+
+async def test_foreign_origin_is_refused_and_configured_origin_is_allowed(gateway):
+    with pytest.raises(InvalidStatusCode) as refused:
+        async with widget(gateway, origin="https://evil.example"):
+            pass
+    assert refused.value.status_code == 403
+    async with widget(gateway, origin="https://www.eksempel-kommune.example") as client:
+        assert client.welcome["type"] == "welcome"
+
+
+async def test_message_too_long_is_refused_with_a_danish_message(gateway):
+    async with widget(gateway) as client:
+        await client.send(type="message", client_id="cid-00000001", text="x" * 1001)
+        error = await client.next("error")
+        assert error["code"] == "too_long" and error["client_id"] == "cid-00000001"
+        assert "højst være 1000 tegn" in error["text"]
+
+
+async def test_rate_limit_per_connection(gateway):
+    async with widget(gateway) as client:
+        for number in range(6):
+            await client.send(type="message", client_id=f"cid-0000000{number}", text=f"besked {number}")
+        error = await client.next("error")
+        assert error["code"] == "rate_limited" and error["client_id"] == "cid-00000005"
+        assert "Vent et øjeblik" in error["text"]
+    async with widget(gateway) as fresh:  # a new connection has its own allowance
+        await fresh.send(type="message", client_id="cid-00000009", text="hej")
+        await fresh.next("conversation")
+
+
+async def test_delete_button_deletes_the_conversation(gateway, fake_rasa):
+    async with widget(gateway) as client:
+        await client.send(type="message", client_id="cid-00000001", text="hej")
+        conversation_id = (await client.next("conversation"))["conversation_id"]
+        await client.messages_until(lambda m: m["sender"] == "bot")
+        await client.send(type="message", client_id="cid-00000002", text="Slet min samtale", payload="/delete_conversation")
+        assert (await client.next("deleted"))["conversation_id"] == conversation_id
+    async with widget(gateway, conversation_id) as again:
+        assert again.welcome["conversation_id"] is None
+    assert "/delete_conversation" not in fake_rasa[0].texts_for(conversation_id)
+
+
+async def test_rasa_down_the_citizen_is_told_and_answered_when_it_is_back(gateway, fake_rasa):
+    fake, _ = fake_rasa
+    fake.down = True
+    async with widget(gateway) as client:
+        await client.send(type="message", client_id="cid-00000001", text="Hvordan får jeg MitID?")
+        told = await client.messages_until(lambda m: m["sender"] == "system")
+        assert "70 00 00 00" in told[-1]["text"] and "gemt" in told[-1]["text"]
+        fake.down = False
+        answer = await client.messages_until(lambda m: m["sender"] == "bot")
+        assert "MitID" in answer[-1]["text"]
+
+
+async def test_demo_page_has_security_headers_and_no_rasa_token(gateway, municipality):
+    async with httpx.AsyncClient() as http:
+        page = await http.get(gateway + "/")
+        script = await http.get(gateway + "/widget/widget.js")
+        health = await http.get(gateway + "/health")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["x-frame-options"] == "DENY"
+    assert municipality.name in page.text and 'src="/widget/widget.js"' in page.text
+    assert script.headers["cross-origin-resource-policy"] == "cross-origin"
+    for body in (page.text, script.text, health.text):
+        assert TOKEN not in body
+    assert health.json() == {"gateway": True, "rasa": True, "actions": True}
+
+
+async def test_municipality_name_is_escaped_on_the_demo_page(settings, municipality):
+    from dataclasses import replace
+
+    hostile = replace(municipality, name='<script>alert("x")</script> Kommune')
+    with serve_in_thread(create_app(settings, municipality=hostile)) as url:
+        async with httpx.AsyncClient() as http:
+            page = (await http.get(url + "/")).text
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
