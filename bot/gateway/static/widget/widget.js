@@ -1,0 +1,584 @@
+/*
+ * Borgerhjælp chat widget. One script tag on any page:
+ *
+ *   <script src="https://chat.example.dk/widget/widget.js" defer
+ *           data-municipality="Eksempel Kommune" data-color="#00587c"></script>
+ *
+ * data-gateway (optional): the gateway's address; by default the address the script came from.
+ * data-color (optional): the municipality's colour; text on it is made black or white for contrast.
+ *
+ * Text from the citizen, the assistant and staff is only ever put into the page as text nodes;
+ * links are made with createElement and only for http(s) addresses.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script || window.__borgerhjaelpWidget) {
+    return;
+  }
+  window.__borgerhjaelpWidget = true;
+
+  var gateway = (script.getAttribute("data-gateway") || new URL(script.src, location.href).origin).replace(/\/+$/, "");
+  var municipality = script.getAttribute("data-municipality") || "kommunen";
+  var color = script.getAttribute("data-color") || "#00587c";
+  var storageKey = "borgerhjaelp:" + gateway;
+  var MAX_BACKOFF_MS = 15000;
+
+  var STATUS = {
+    bot: "Du skriver med en chatbot.",
+    waiting: "Du venter på en medarbejder. Du kan skrive imens.",
+    human: "Du skriver med en medarbejder.",
+    closed: "Samtalen er afsluttet. Skriv igen, hvis du har flere spørgsmål."
+  };
+  var SENDER = { bot: "Chatbot", system: "Besked", citizen: "Dig", staff: "Medarbejder" };
+
+  // State ---------------------------------------------------------------------------------------
+
+  var saved = load();
+  var visitorId = saved.visitorId || randomId();
+  var conversationId = saved.conversationId || null;
+  var isOpen = !!saved.open;
+  var largeText = !!saved.largeText;
+  var maxLength = 1000;
+  var lastId = 0;
+  var shown = {};
+  var outbox = []; // messages not yet confirmed by the gateway: {clientId, text, payload}
+  var socket = null;
+  var welcomed = false;
+  var startRequested = false;
+  var attempts = 0;
+  var reconnectTimer = null;
+  var typingSent = false;
+  var typingTimer = null;
+  var state = "bot";
+
+  function load() {
+    try {
+      return JSON.parse(window.localStorage.getItem(storageKey) || "{}") || {};
+    } catch (e) {
+      return {};
+    }
+  }
+
+  function save() {
+    try {
+      window.localStorage.setItem(
+        storageKey,
+        JSON.stringify({ visitorId: visitorId, conversationId: conversationId, open: isOpen, largeText: largeText })
+      );
+    } catch (e) {
+      /* Private browsing without storage: the conversation lasts as long as the page. */
+    }
+  }
+
+  function randomId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // Colours: pick black or white text on the municipality's colour, whichever reads better -------
+
+  function luminance(hex) {
+    var m = /^#?([0-9a-f]{6})$/i.exec(hex.trim());
+    if (!m) { return null; }
+    var n = parseInt(m[1], 16);
+    return [(n >> 16) & 255, (n >> 8) & 255, n & 255].map(function (c) {
+      c /= 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    }).reduce(function (sum, c, i) { return sum + c * [0.2126, 0.7152, 0.0722][i]; }, 0);
+  }
+
+  function contrast(a, b) {
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  }
+
+  // Building the widget ---------------------------------------------------------------------------
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") {
+        node.textContent = attrs[name];
+      } else if (name === "className") {
+        node.className = attrs[name];
+      } else {
+        node.setAttribute(name, attrs[name]);
+      }
+    });
+    (children || []).forEach(function (child) { node.appendChild(child); });
+    return node;
+  }
+
+  var stylesheet = el("link", { rel: "stylesheet", href: gateway + "/widget/widget.css" });
+  document.head.appendChild(stylesheet);
+
+  var root = el("div", { className: "bh-root", "data-borgerhjaelp": "" });
+  var primary = luminance(color);
+  if (primary !== null) {
+    var whiteOnPrimary = contrast(1, primary);
+    root.style.setProperty("--bh-primary", color);
+    root.style.setProperty("--bh-on-primary", whiteOnPrimary >= 4.5 ? "#ffffff" : "#111111");
+    root.style.setProperty("--bh-accent", whiteOnPrimary >= 4.5 ? color : "#1f1f1f");
+  }
+
+  var launcher = el("button", {
+    type: "button",
+    className: "bh-launcher",
+    "aria-expanded": "false",
+    "aria-controls": "bh-panel"
+  }, [el("span", { className: "bh-launcher-icon", "aria-hidden": "true" }), el("span", { text: "Chat med os" })]);
+
+  var title = el("h2", { id: "bh-title", className: "bh-title", text: "Chat med " + municipality });
+  var statusLine = el("p", { id: "bh-state", className: "bh-state", text: STATUS.bot });
+  var sizeButton = el("button", { type: "button", className: "bh-tool", "aria-pressed": "false", text: "Større tekst" });
+  var closeButton = el("button", { type: "button", className: "bh-tool bh-close", "aria-label": "Luk chatten" },
+    [el("span", { "aria-hidden": "true", text: "×" })]);
+  var header = el("div", { className: "bh-header" }, [
+    el("div", { className: "bh-heading" }, [title, statusLine]),
+    el("div", { className: "bh-tools" }, [sizeButton, closeButton])
+  ]);
+
+  var log = el("ol", { className: "bh-log", "aria-label": "Beskeder i samtalen", tabindex: "0" });
+  var typing = el("p", { className: "bh-typing", hidden: "" }, [
+    el("span", { className: "bh-dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
+    el("span", { className: "bh-typing-text", text: "Chatbotten skriver" })
+  ]);
+  var notice = el("p", { className: "bh-notice", role: "status", "aria-live": "polite" });
+  var announcer = el("p", { className: "bh-visually-hidden", "aria-live": "polite" });
+
+  var inputLabel = el("label", { for: "bh-input", className: "bh-visually-hidden", text: "Skriv din besked" });
+  var input = el("textarea", {
+    id: "bh-input",
+    className: "bh-input",
+    rows: "2",
+    placeholder: "Skriv din besked her",
+    "aria-describedby": "bh-hint bh-error",
+    autocomplete: "off"
+  });
+  var hint = el("p", { id: "bh-hint", className: "bh-hint", text: "Skriv ikke dit CPR-nummer, adgangskoder eller kortnumre." });
+  var error = el("p", { id: "bh-error", className: "bh-error", role: "alert" });
+  var sendButton = el("button", { type: "submit", className: "bh-send", text: "Send" });
+  var form = el("form", { className: "bh-form", novalidate: "" }, [
+    inputLabel,
+    el("div", { className: "bh-input-row" }, [input, sendButton]),
+    error,
+    hint
+  ]);
+
+  var panel = el("section", {
+    id: "bh-panel",
+    className: "bh-panel",
+    role: "dialog",
+    "aria-modal": "false",
+    "aria-labelledby": "bh-title",
+    "aria-describedby": "bh-state",
+    hidden: ""
+  }, [header, log, typing, notice, form, announcer]);
+
+  root.appendChild(panel);
+  root.appendChild(launcher);
+
+  function mount() {
+    document.body.appendChild(root);
+    applyTextSize();
+    if (isOpen) {
+      open(false);
+    } else if (conversationId) {
+      connect();
+    }
+  }
+
+  // Messages ------------------------------------------------------------------------------------
+
+  var LINK = /\[([^\]\n]{1,200})\]\((https?:\/\/[^\s)]+)\)|(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]])|\*\*([^*\n]{1,200})\*\*/g;
+
+  function safeUrl(value) {
+    try {
+      var url = new URL(value);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function link(label, href) {
+    var url = safeUrl(href);
+    if (!url) {
+      return document.createTextNode(label);
+    }
+    var a = el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: label });
+    a.appendChild(el("span", { className: "bh-visually-hidden", text: " (åbner i et nyt vindue)" }));
+    return a;
+  }
+
+  function renderText(container, text) {
+    var index = 0;
+    var match;
+    LINK.lastIndex = 0;
+    while ((match = LINK.exec(text)) !== null) {
+      container.appendChild(document.createTextNode(text.slice(index, match.index)));
+      if (match[1]) {
+        container.appendChild(link(match[1], match[2]));
+      } else if (match[3]) {
+        container.appendChild(link(match[3], match[3]));
+      } else {
+        container.appendChild(el("strong", { text: match[4] }));
+      }
+      index = LINK.lastIndex;
+    }
+    container.appendChild(document.createTextNode(text.slice(index)));
+  }
+
+  function senderLabel(message) {
+    if (message.sender === "staff" && message.staff_name) {
+      return message.staff_name + " (medarbejder)";
+    }
+    return SENDER[message.sender] || "Besked";
+  }
+
+  function messageNode(message, pending) {
+    var item = el("li", { className: "bh-msg bh-msg--" + message.sender + (pending ? " bh-msg--pending" : "") });
+    item.appendChild(el("span", {
+      className: message.sender === "citizen" ? "bh-visually-hidden" : "bh-who",
+      text: senderLabel(message) + ":"
+    }));
+    item.appendChild(document.createTextNode(" "));
+    var body = el("span", { className: "bh-text" });
+    renderText(body, message.text || "");
+    item.appendChild(body);
+    if (pending) {
+      item.appendChild(el("span", { className: "bh-sending", text: " Sender …" }));
+    }
+    if (message.buttons && message.buttons.length) {
+      var group = el("div", { className: "bh-buttons", role: "group", "aria-label": "Svarmuligheder" });
+      message.buttons.forEach(function (button) {
+        var choice = el("button", { type: "button", className: "bh-choice", text: button.title });
+        choice.addEventListener("click", function () { sendMessage(button.title, button.payload); });
+        group.appendChild(choice);
+      });
+      item.appendChild(group);
+    }
+    return item;
+  }
+
+  function showMessage(message, live) {
+    if (shown[message.id]) {
+      return;
+    }
+    shown[message.id] = true;
+    lastId = Math.max(lastId, message.id);
+    var confirmed = message.client_message_id && log.querySelector('[data-client-id="' + cssEscape(message.client_message_id) + '"]');
+    if (message.client_message_id) {
+      outbox = outbox.filter(function (item) { return item.clientId !== message.client_message_id; });
+    }
+    var node = messageNode(message, false);
+    node.setAttribute("data-id", String(message.id));
+    if (confirmed) {
+      log.replaceChild(node, confirmed);
+    } else {
+      insertInOrder(node, message.id);
+    }
+    if (message.sender === "citizen") {
+      dropOldChoices();
+    }
+    if (live && message.sender !== "citizen") {
+      announce(senderLabel(message) + ": " + (message.text || ""));
+    }
+    scrollDown();
+  }
+
+  function insertInOrder(node, id) {
+    var items = log.querySelectorAll("li[data-id]");
+    for (var i = 0; i < items.length; i++) {
+      if (Number(items[i].getAttribute("data-id")) > id) {
+        log.insertBefore(node, items[i]);
+        return;
+      }
+    }
+    var firstPending = log.querySelector("li[data-client-id]");
+    log.insertBefore(node, firstPending);
+  }
+
+  function dropOldChoices() {
+    // Quick replies belong to the question they answer; once the citizen has written, they go.
+    var items = log.querySelectorAll("li");
+    var lastCitizen = -1;
+    items.forEach(function (item, i) {
+      if (item.classList.contains("bh-msg--citizen")) { lastCitizen = i; }
+    });
+    items.forEach(function (item, i) {
+      if (i < lastCitizen) {
+        item.querySelectorAll(".bh-buttons").forEach(function (group) { group.remove(); });
+      }
+    });
+  }
+
+  function cssEscape(value) {
+    return window.CSS && CSS.escape ? CSS.escape(value) : value.replace(/[^a-zA-Z0-9_-]/g, "");
+  }
+
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function announce(text) {
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
+  function setNotice(text) {
+    notice.textContent = text || "";
+  }
+
+  function setState(next) {
+    state = next || "bot";
+    statusLine.textContent = STATUS[state] || STATUS.bot;
+  }
+
+  function clearConversation() {
+    conversationId = null;
+    lastId = 0;
+    shown = {};
+    outbox = [];
+    startRequested = false;
+    while (log.firstChild) { log.removeChild(log.firstChild); }
+    setState("bot");
+    save();
+  }
+
+  // Sending -------------------------------------------------------------------------------------
+
+  function sendMessage(text, payload) {
+    var clean = (text || "").trim();
+    if (!clean && !payload) {
+      return;
+    }
+    if (clean.length > maxLength) {
+      error.textContent = "Din besked er for lang. Den må højst være " + maxLength + " tegn. Del den gerne op i flere beskeder.";
+      return;
+    }
+    error.textContent = "";
+    var item = { clientId: randomId(), text: clean, payload: payload || null };
+    outbox.push(item);
+    var node = messageNode({ sender: "citizen", text: clean }, true);
+    node.setAttribute("data-client-id", item.clientId);
+    log.appendChild(node);
+    dropOldChoices();
+    scrollDown();
+    transmit(item);
+  }
+
+  function transmit(item) {
+    if (socket && welcomed && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "message", client_id: item.clientId, text: item.text, payload: item.payload }));
+    } else {
+      connect();
+    }
+  }
+
+  function refused(data) {
+    var item = null;
+    outbox = outbox.filter(function (candidate) {
+      if (candidate.clientId === data.client_id) { item = candidate; return false; }
+      return true;
+    });
+    var node = data.client_id && log.querySelector('[data-client-id="' + cssEscape(data.client_id) + '"]');
+    if (node) { node.remove(); }
+    if (item && !input.value && !item.payload) {
+      input.value = item.text;
+    }
+    error.textContent = data.text || "Beskeden blev ikke sendt. Prøv igen.";
+  }
+
+  function sendTyping(on) {
+    if (state !== "human" || !socket || !welcomed || typingSent === on) { return; }
+    typingSent = on;
+    socket.send(JSON.stringify({ type: "typing", on: on }));
+  }
+
+  // The connection ------------------------------------------------------------------------------
+
+  function socketUrl() {
+    return gateway.replace(/^http/, "ws") + "/ws";
+  }
+
+  function connect() {
+    if (socket || reconnectTimer) {
+      return;
+    }
+    welcomed = false;
+    try {
+      socket = new WebSocket(socketUrl());
+    } catch (e) {
+      socket = null;
+      scheduleReconnect();
+      return;
+    }
+    socket.addEventListener("open", function () {
+      socket.send(JSON.stringify({ type: "hello", visitor_id: visitorId, conversation_id: conversationId, after: lastId }));
+    });
+    socket.addEventListener("message", function (event) {
+      var data;
+      try { data = JSON.parse(event.data); } catch (e) { return; }
+      receive(data);
+    });
+    socket.addEventListener("close", function () {
+      var wasWelcomed = welcomed;
+      socket = null;
+      welcomed = false;
+      showTyping(false, "bot");
+      if (wasWelcomed) {
+        setNotice("Forbindelsen blev afbrudt. Vi prøver igen …");
+      }
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    if (reconnectTimer || (!isOpen && !conversationId && !outbox.length)) {
+      return;
+    }
+    var delay = Math.min(MAX_BACKOFF_MS, 500 * Math.pow(2, attempts)) * (0.5 + Math.random() / 2);
+    attempts += 1;
+    reconnectTimer = window.setTimeout(function () {
+      reconnectTimer = null;
+      connect();
+    }, delay);
+  }
+
+  function receive(data) {
+    switch (data.type) {
+      case "welcome":
+        welcomed = true;
+        if (attempts > 0 && notice.textContent) {
+          setNotice("Forbindelsen er tilbage.");
+        }
+        attempts = 0;
+        maxLength = data.max_length || maxLength;
+        if (conversationId && data.conversation_id !== conversationId) {
+          clearConversation(); // deleted or purged meanwhile
+        }
+        if (data.state) { setState(data.state); }
+        // Whatever did not get through before the connection went is sent again; the gateway stores it once.
+        outbox.slice().forEach(transmit);
+        if (isOpen && !conversationId && !outbox.length && !startRequested) {
+          startRequested = true;
+          socket.send(JSON.stringify({ type: "start" }));
+        }
+        break;
+      case "conversation":
+        conversationId = data.conversation_id;
+        setState(data.state);
+        save();
+        break;
+      case "message":
+        showMessage(data.message, true);
+        break;
+      case "state":
+        setState(data.state);
+        announce(STATUS[data.state] || "");
+        break;
+      case "typing":
+        if (data.who !== "citizen") { showTyping(data.on, data.who); }
+        break;
+      case "deleted":
+        clearConversation();
+        setNotice("Din samtale er slettet. Du kan skrive igen, hvis du vil starte en ny.");
+        break;
+      case "error":
+        refused(data);
+        break;
+      default:
+        break;
+    }
+  }
+
+  function showTyping(on, who) {
+    typing.querySelector(".bh-typing-text").textContent = who === "staff" ? "Medarbejderen skriver" : "Chatbotten skriver";
+    if (on) { typing.removeAttribute("hidden"); } else { typing.setAttribute("hidden", ""); }
+  }
+
+  // Opening, closing and keys ---------------------------------------------------------------------
+
+  function open(focus) {
+    isOpen = true;
+    panel.removeAttribute("hidden");
+    launcher.setAttribute("aria-expanded", "true");
+    root.classList.add("bh-open");
+    save();
+    connect();
+    if (welcomed && !conversationId && !startRequested && socket) {
+      startRequested = true;
+      socket.send(JSON.stringify({ type: "start" }));
+    }
+    scrollDown();
+    if (focus !== false) { input.focus(); }
+  }
+
+  function close() {
+    isOpen = false;
+    panel.setAttribute("hidden", "");
+    launcher.setAttribute("aria-expanded", "false");
+    root.classList.remove("bh-open");
+    save();
+    launcher.focus();
+  }
+
+  function applyTextSize() {
+    root.classList.toggle("bh-large", largeText);
+    sizeButton.setAttribute("aria-pressed", largeText ? "true" : "false");
+  }
+
+  launcher.addEventListener("click", function () {
+    if (isOpen) { close(); } else { open(); }
+  });
+  closeButton.addEventListener("click", close);
+  sizeButton.addEventListener("click", function () {
+    largeText = !largeText;
+    applyTextSize();
+    save();
+  });
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit", { cancelable: true }));
+    }
+  });
+  input.addEventListener("input", function () {
+    if (input.value.length > maxLength) {
+      error.textContent = "Din besked er for lang. Den må højst være " + maxLength + " tegn.";
+    } else if (error.textContent) {
+      error.textContent = "";
+    }
+    sendTyping(input.value.length > 0);
+    window.clearTimeout(typingTimer);
+    typingTimer = window.setTimeout(function () { sendTyping(false); }, 4000);
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value;
+    if (text.trim().length > maxLength) {
+      error.textContent = "Din besked er for lang. Den må højst være " + maxLength + " tegn. Del den gerne op i flere beskeder.";
+      return;
+    }
+    input.value = "";
+    sendTyping(false);
+    sendMessage(text, null);
+    input.focus();
+  });
+
+  save();
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", mount);
+  } else {
+    mount();
+  }
+})();
