@@ -1,0 +1,157 @@
+"""The web widget in headless Chromium against a gateway on loopback (Rasa played by a fake).
+
+The same steps against the real assistant are in test_full_stack.py.
+"""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from bot.store import Message
+from tests.browser.conftest import axe_violations, describe
+
+
+def open_widget_with_keyboard(page) -> None:
+    launcher = page.get_by_role("button", name="Chat med os")
+    for _ in range(20):  # bounded: the launcher is among the first focusable things on the page
+        page.keyboard.press("Tab")
+        if launcher.evaluate("node => node === document.activeElement"):
+            break
+    expect(launcher).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog", name=re.compile("Chat med"))).to_be_visible()
+    expect(page.get_by_label("Skriv din besked")).to_be_focused()
+
+
+def citizen_texts(page) -> list[str]:
+    return page.locator(".bh-msg--citizen .bh-text").all_inner_texts()
+
+
+def stored_count(db, text: str) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(Message).where(Message.text == text))
+
+
+def test_keyboard_question_answer_quick_reply_and_reload(page, widget_gateway):
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    expect(page.locator(".bh-msg--bot").first).to_contain_text("Jeg er en chatbot")
+
+    page.keyboard.type("Jeg har glemt min adgangskode til MitID")
+    page.keyboard.press("Enter")
+    expect(page.locator(".bh-msg--bot", has_text="Hjalp det?")).to_be_visible()
+    link = page.get_by_role("link", name=re.compile("MitID.dk"))
+    expect(link).to_have_attribute("href", "https://www.mitid.dk/")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+
+    page.get_by_role("button", name="Ja").click()
+    expect(page.locator(".bh-msg--bot", has_text="Godt!")).to_be_visible()
+    expect(page.get_by_role("button", name="Nej")).to_have_count(0)  # answered choices go away
+
+    before = page.locator(".bh-msg").all_inner_texts()
+    page.reload()
+    expect(page.locator(".bh-msg--bot", has_text="Godt!")).to_be_visible()
+    assert page.locator(".bh-msg").all_inner_texts() == before
+
+
+def test_lost_connection_nothing_lost_nothing_twice(page, widget_gateway):
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    page.keyboard.type("Første besked")
+    page.keyboard.press("Enter")
+    expect(page.locator(".bh-msg--bot", has_text="Du skrev: Første besked")).to_be_visible()
+
+    with widget_gateway.restart():
+        expect(page.locator(".bh-notice")).to_contain_text("Forbindelsen blev afbrudt")
+        page.get_by_label("Skriv din besked").fill("Skrevet mens forbindelsen var væk")
+        page.keyboard.press("Enter")
+        expect(page.locator(".bh-msg--pending")).to_have_count(1)
+
+    expect(page.locator(".bh-msg--bot", has_text="Du skrev: Skrevet mens forbindelsen var væk")).to_be_visible(
+        timeout=30_000
+    )
+    expect(page.locator(".bh-msg--pending")).to_have_count(0)
+    assert citizen_texts(page) == ["Første besked", "Skrevet mens forbindelsen var væk"]
+    assert stored_count(widget_gateway.db, "Skrevet mens forbindelsen var væk") == 1
+    ids = page.locator(".bh-msg[data-id]").evaluate_all("nodes => nodes.map(n => n.dataset.id)")
+    assert len(ids) == len(set(ids))
+
+
+def test_cpr_number_never_reaches_the_page_or_the_database(page, widget_gateway):
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    page.keyboard.type("Mit CPR-nummer er 010190-1234")
+    page.keyboard.press("Enter")
+    expect(page.locator(".bh-msg--system")).to_contain_text("Jeg har fjernet dit CPR-nummer")
+    expect(page.locator(".bh-msg--citizen")).to_have_text(re.compile(r"\[CPR-nummer fjernet\]"))
+    assert "010190" not in page.content()
+    with widget_gateway.db.session() as session:
+        assert not any("010190" in text for text in session.scalars(select(Message.text)))
+
+
+def test_markup_from_the_bot_is_shown_as_text_and_unsafe_links_are_not_links(page, widget_gateway):
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    page.keyboard.type('<img src=x onerror="window.hacked=1"> [klik](javascript:alert(1))')
+    page.keyboard.press("Enter")
+    echo = page.locator(".bh-msg--bot", has_text="Du skrev:")
+    expect(echo).to_contain_text("<img src=x")
+    assert page.evaluate("window.hacked") is None
+    assert page.locator(".bh-root img").count() == 0
+    assert page.locator('.bh-root a[href^="javascript"]').count() == 0
+
+
+def test_delete_my_conversation_button(page, widget_gateway):
+    widget_gateway.rasa.reply = lambda text: [  # type: ignore[method-assign]
+        {"text": "Vi gemmer samtalen i 30 dage.", "buttons": [{"title": "Slet min samtale", "payload": "/delete_conversation"}]}
+    ]
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    page.keyboard.type("Hvad gemmer I om mig?")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Slet min samtale").click()
+    expect(page.locator(".bh-notice")).to_contain_text("Din samtale er slettet")
+    expect(page.locator(".bh-msg")).to_have_count(0)
+    with widget_gateway.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_larger_text_escape_and_small_phone(page, widget_gateway):
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    box = page.locator(".bh-panel").bounding_box()
+    assert box["width"] <= 360 and box["x"] >= 0
+    size = page.get_by_role("button", name="Større tekst")
+    before = page.locator(".bh-root").evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
+    size.click()
+    expect(size).to_have_attribute("aria-pressed", "true")
+    assert page.locator(".bh-root").evaluate("n => parseFloat(getComputedStyle(n).fontSize)") > before
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(page.get_by_role("button", name="Chat med os")).to_be_focused()
+
+
+def test_too_long_message_gets_a_clear_danish_message(page, widget_gateway):
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    page.get_by_label("Skriv din besked").fill("x" * 1001)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("højst være 1000 tegn")
+    expect(page.locator(".bh-msg--citizen")).to_have_count(0)
+
+
+def test_the_open_widget_has_no_wcag_21_aa_violations(page, widget_gateway):
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    page.keyboard.type("Hvordan får jeg MitID?")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Ja")).to_be_visible()
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+    page.get_by_role("button", name="Større tekst").click()
+    violations = axe_violations(page, "body")
+    assert violations == [], describe(violations)
