@@ -1,0 +1,103 @@
+"""Who helps a struggling citizen: a staff member now (live chat), or a booked time.
+
+Live only when a staff member is online and borgerservice is open; otherwise the assistant offers a
+booking. Either way the request is recorded with its reason and a summary for staff: a live one by
+the gateway when it acts on the handoff payload, an offered booking here.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.booking.unit import unit_of_work
+from bot.config import Municipality
+from bot.store.db import Database
+from bot.store.models import Conversation, Handoff, Presence, StaffMember, StaffPresence, utcnow
+
+_CONVERSATION_ID_LENGTH = Conversation.__table__.c.id.type.length
+
+
+class HandoffMode(str, enum.Enum):
+    LIVE = "live"
+    BOOKING = "booking"
+
+
+def decide_handoff(staff_online: bool, open_now: bool) -> HandoffMode:
+    return HandoffMode.LIVE if staff_online and open_now else HandoffMode.BOOKING
+
+
+def staff_online(session: Session) -> bool:
+    """Whether any active staff member has said they are online for live chats."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(StaffPresence)
+        .join(StaffMember, StaffMember.id == StaffPresence.staff_id)
+        .where(StaffPresence.status == Presence.ONLINE, StaffMember.active.is_(True))
+    )
+    return bool(count)
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    conversation_id: str
+    channel: str | None
+    reason: str
+    topic: str | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class HandoffDecision:
+    mode: HandoffMode
+    handoff_id: int | None  # set when a booking was offered and recorded here
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class HandoffDesk:
+    """Decides and records requests for a person."""
+
+    def __init__(self, database: Database, municipality: Municipality, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.database = database
+        self.municipality = municipality
+        self.clock = clock
+
+    def request_person(self, request: HandoffRequest) -> HandoffDecision:
+        """Decides live chat or booking; records an offered booking. Raises DatabaseUnavailable."""
+        with unit_of_work(self.database) as session:
+            mode = decide_handoff(staff_online(session), self.municipality.is_open_at(self.clock()))
+            handoff_id = record_handoff(session, request) if mode is HandoffMode.BOOKING else None
+        return HandoffDecision(mode, handoff_id)
+
+
+def record_handoff(session: Session, request: HandoffRequest) -> int | None:
+    """Stores an offered booking against the gateway's conversation, creating the conversation when
+    the assistant is reached without the gateway (Rasa's own REST channel)."""
+    if len(request.conversation_id) > _CONVERSATION_ID_LENGTH:
+        return None
+    conversation = session.get(Conversation, request.conversation_id)
+    if conversation is None:
+        conversation = Conversation(
+            id=request.conversation_id,
+            channel=(request.channel or "rasa")[:16],
+            channel_user_id=request.conversation_id,
+        )
+        session.add(conversation)
+    handoff = Handoff(
+        conversation_id=conversation.id,
+        reason=request.reason[:64],
+        topic=(request.topic or None) and request.topic[:64],
+        summary=request.summary,
+        outcome="booking_offered",
+        ended_at=utcnow(),
+    )
+    session.add(handoff)
+    session.flush()
+    return handoff.id

@@ -1,0 +1,62 @@
+"""A short Danish summary of the conversation for staff, so the citizen never has to start over."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+from bot.booking.struggle import DID_THAT_HELP_ACTIONS, Event, Reason, current_session, intent_of, reason_label
+from bot.booking.topics import TOPIC_LABELS, is_question, topic_label
+
+MAX_QUOTE = 120
+QUOTES = 3
+
+
+def _answer_topic(action: str | None) -> str | None:
+    if action == "action_opening_hours":
+        return "opening_hours"
+    if action and action.startswith("utter_") and is_question(action[len("utter_") :]):
+        return action[len("utter_") :]
+    return None
+
+
+def _times(count: int) -> str:
+    return "" if count == 1 else f" ({count} gange)"
+
+
+def summarise(events: Sequence[Event], reason: Reason | str | None, topic: str | None) -> str:
+    session = current_session(events)
+    asked: Counter[str] = Counter()
+    answered: list[str] = []
+    quotes: list[str] = []
+    not_helped = 0
+    last_action = None
+    for event in session:
+        kind = event.get("event")
+        if kind == "user":
+            intent = intent_of(event)
+            if is_question(intent):
+                asked[intent] += 1
+            if last_action in DID_THAT_HELP_ACTIONS and intent == "deny":
+                not_helped += 1
+            text = (event.get("text") or "").strip()
+            if text and not text.startswith("/"):
+                quotes.append(text if len(text) <= MAX_QUOTE else text[: MAX_QUOTE - 1] + "…")
+            last_action = None
+        elif kind == "action" and event.get("name") != "action_listen":
+            last_action = event.get("name")
+            answer = _answer_topic(last_action)
+            if answer and answer not in answered:
+                answered.append(answer)
+
+    lines = []
+    if reason:
+        lines.append(f"Hvorfor: {reason_label(reason)}")
+    lines.append(f"Emne: {topic_label(topic)}.")
+    if asked:
+        lines.append("Spurgt om: " + ", ".join(f"{TOPIC_LABELS[i]}{_times(n)}" for i, n in asked.items()) + ".")
+    lines.append("Svar givet: " + (", ".join(TOPIC_LABELS[a] for a in answered) + "." if answered else "ingen endnu."))
+    if not_helped:
+        lines.append(f"Svarede \"Nej\" til \"Hjalp det?\": {not_helped} {'gang' if not_helped == 1 else 'gange'}.")
+    if quotes:
+        lines.append("Borgerens seneste beskeder: " + " | ".join(f"\"{q}\"" for q in quotes[-QUOTES:]))
+    return "\n".join(lines)
