@@ -50,6 +50,7 @@ DOMAIN_WORDS = frozenset(
 
 _WORD = re.compile(r"[a-zæøåéü]+")
 _STRETCH = re.compile(r"([a-zæøå])\1{2,}")
+_DOUBLE = re.compile(r"([a-zæøå])\1+")
 _TRANSLITERATIONS = (("ae", "æ"), ("oe", "ø"), ("aa", "å"))
 _LOST_LETTERS = {"a": ("æ", "å"), "o": ("ø",), "e": ("æ",)}
 # Beyond this many candidate places, a word is left alone: the combinations explode and guesses get wild.
@@ -97,7 +98,7 @@ class DanishNormaliser:
         return single
 
     def _restore_letters(self, word: str) -> str:
-        """"spaerret" -> "spærret", "paa" -> "på", "sparret" -> "spærret", when the result is a known word."""
+        """"spaerret" -> "spærret", "paa" -> "på", "sparret" -> "spærret", "hjæælp" -> "hjælp", when known."""
         if self.is_known(word) or len(word) < 2:
             return word
         for candidate in _transliteration_candidates(word):
@@ -106,6 +107,10 @@ class DanishNormaliser:
         for candidate in _lost_letter_candidates(word):
             if self.is_known(candidate):
                 return candidate
+        # A doubled letter that makes no word ("hjæælp"): a stretched word, typed with two only.
+        single = _DOUBLE.sub(r"\1", word)
+        if single != word and self.is_known(single):
+            return single
         return word
 
     def _correct_typo(self, word: str) -> str:

@@ -19,8 +19,18 @@ def run_migrations() -> None:
     engine.dispose()
 
 
+def _only_our_tables(obj, name, type_, reflected, compare_to) -> bool:
+    # Rasa's tracker store keeps its `events` table in the same database; migrations leave it alone.
+    return not (type_ == "table" and reflected and compare_to is None)
+
+
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        include_object=_only_our_tables,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

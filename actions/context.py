@@ -1,0 +1,20 @@
+"""What the actions need from outside: the municipality's configuration, loaded once per process.
+
+rasa_sdk builds action objects itself, without arguments, so the configuration is looked up here
+(its file from MUNICIPALITY_CONFIG, else municipality.yml) instead of being passed to constructors.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from bot.config import Municipality, load_municipality
+
+
+@lru_cache(maxsize=1)
+def municipality() -> Municipality:
+    return load_municipality()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,79 @@
+"""Scores a trained model on labelled examples by parsing each one through Rasa, as the server would."""
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from sklearn.metrics import f1_score
+
+FALLBACK_INTENT = "nlu_fallback"
+
+
+@dataclass(frozen=True)
+class IntentScores:
+    accuracy: float
+    macro_f1: float
+    # The intent the classifier ranked first, ignoring the fallback: the fallback is a dialogue choice.
+    top_intent_accuracy: float
+    fallback_rate: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    count: int
+
+
+def load_examples(path: Path) -> list[tuple[str, str]]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    examples = []
+    for block in (document or {}).get("nlu") or []:
+        if "intent" not in block:
+            continue
+        for line in block["examples"].splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                examples.append((line[2:].strip(), block["intent"]))
+    return examples
+
+
+async def _parse(agent, texts: list[str]) -> list[tuple[dict, float]]:
+    results = []
+    for text in texts:
+        started = time.perf_counter()
+        parsed = await agent.parse_message(text)
+        results.append((parsed, (time.perf_counter() - started) * 1000))
+    return results
+
+
+def parse_all(model_path: Path, texts: list[str]) -> list[tuple[dict, float]]:
+    """Each text's parse result and the milliseconds it took."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model_path))
+    return asyncio.run(_parse(agent, texts))
+
+
+def _top_non_fallback(parsed: dict) -> str | None:
+    for ranked in parsed.get("intent_ranking") or []:
+        if ranked.get("name") != FALLBACK_INTENT:
+            return ranked.get("name")
+    return (parsed.get("intent") or {}).get("name")
+
+
+def score(examples: list[tuple[str, str]], parsed: list[tuple[dict, float]]) -> IntentScores:
+    expected = [intent for _, intent in examples]
+    predicted = [(result.get("intent") or {}).get("name") or FALLBACK_INTENT for result, _ in parsed]
+    top = [_top_non_fallback(result) for result, _ in parsed]
+    latencies = sorted(ms for _, ms in parsed)
+    correct = sum(e == p for e, p in zip(expected, predicted))
+    return IntentScores(
+        accuracy=correct / len(expected),
+        macro_f1=f1_score(expected, predicted, labels=sorted(set(expected)), average="macro", zero_division=0),
+        top_intent_accuracy=sum(e == t for e, t in zip(expected, top)) / len(expected),
+        fallback_rate=predicted.count(FALLBACK_INTENT) / len(expected),
+        latency_p50_ms=statistics.median(latencies),
+        latency_p95_ms=latencies[max(0, int(round(0.95 * len(latencies))) - 1)],
+        count=len(expected),
+    )

@@ -1,0 +1,25 @@
+"""Fixtures shared by the whole suite: a Rasa model trained once per test session."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.training import train
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory) -> Path:
+    """A real model trained from this checkout's data, domain and config, once per session.
+
+    BORGERHJAELP_TEST_MODEL may name an already trained model to save minutes while developing;
+    CI never sets it, so every CI run trains its own.
+    """
+    reuse = os.environ.get("BORGERHJAELP_TEST_MODEL")
+    if reuse:
+        return Path(reuse)
+    model, _seconds = train(tmp_path_factory.mktemp("model"))
+    return model

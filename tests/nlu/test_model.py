@@ -1,0 +1,51 @@
+"""The model trained in this test run, scored on the held-out split it never saw."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.evaluation import load_examples, parse_all, score
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
+CONTRACT = PROJECT_ROOT.parent / "shared" / "design" / "intents.md"
+
+
+def contract_intents() -> set[str]:
+    if not CONTRACT.exists():
+        pytest.skip("../shared/design/intents.md is not beside this checkout")
+    names = set()
+    for line in CONTRACT.read_text(encoding="utf-8").splitlines():
+        if line.startswith("| `"):
+            names.add(line.split("`")[1])
+    return names
+
+
+@pytest.fixture(scope="module")
+def heldout_scores(trained_model):
+    examples = load_examples(HELDOUT)
+    return score(examples, parse_all(trained_model, [text for text, _ in examples]))
+
+
+def test_heldout_accuracy_is_at_least_090(heldout_scores):
+    assert heldout_scores.accuracy >= 0.90, heldout_scores
+
+
+def test_every_contract_intent_is_in_the_domain_and_trained_on_enough_data():
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    training = load_examples_from(PROJECT_ROOT / "data" / "nlu")
+    for intent in contract_intents():
+        assert intent in domain["intents"], intent
+        assert sum(1 for _, name in training if name == intent) >= 25, intent
+
+
+def test_heldout_split_covers_every_contract_intent_and_is_never_trained_on():
+    heldout = load_examples(HELDOUT)
+    training = {text.lower() for text, _ in load_examples_from(PROJECT_ROOT / "data" / "nlu")}
+    for intent in contract_intents():
+        assert sum(1 for _, name in heldout if name == intent) >= 8, intent
+    assert not [text for text, _ in heldout if text.lower() in training]
+
+
+def load_examples_from(folder: Path) -> list[tuple[str, str]]:
+    return [example for path in sorted(folder.glob("*.yml")) for example in load_examples(path)]
