@@ -562,6 +562,9 @@ class ConversationService:
         conversation, messages, handoff = result
         for message in messages:
             await self.events.emit(MessageAdded(conversation, message))
+        if not messages and handoff is None:
+            # Rasa said nothing (a custom action failed inside it): the citizen is never left in silence.
+            await self.add_system_message(conversation_id, texts.no_answer(self.municipality))
         if handoff is not None:
             await self.request_handoff(
                 conversation_id,

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 
 logger = logging.getLogger(__name__)
+# httpx logs every request URL at INFO, and Rasa's HTTP API takes its token in the query string.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class RasaUnavailable(Exception):

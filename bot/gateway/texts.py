@@ -11,6 +11,13 @@ def assistant_down(municipality: Municipality) -> str:
     )
 
 
+def no_answer(municipality: Municipality) -> str:
+    return (
+        "Det har jeg desværre ikke et svar på. Prøv at skrive det på en anden måde. "
+        f"Du kan også ringe til Borgerservice på {municipality.borgerservice.phone}."
+    )
+
+
 def message_too_long(limit: int) -> str:
     return f"Din besked er for lang. Den må højst være {limit} tegn. Del den gerne op i flere beskeder."
 

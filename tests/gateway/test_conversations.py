@@ -258,3 +258,13 @@ async def test_history_after_an_id_returns_only_newer_messages(service):
     history = await service.history(conversation.id)
     later = await service.history(conversation.id, after_id=history[1].id)
     assert [m.id for m in later] == [m.id for m in history[2:]]
+
+
+async def test_an_empty_answer_from_rasa_is_never_silence(service, fake_rasa):
+    fake, _ = fake_rasa
+    fake.reply = lambda text: []  # type: ignore[method-assign]
+    conversation = await service.start("web", "visitor-1", greet=False)
+    await service.receive(conversation.id, "hmm")
+    await settle(service)
+    last = (await service.history(conversation.id))[-1]
+    assert last.sender.value == "system" and "70 00 00 00" in last.text
