@@ -76,9 +76,11 @@ def running_stack(model: str | Path, directory: Path, env: dict[str, str] | None
         database_url=f"sqlite:///{database}",
         log=directory / "stack.log",
     )
+    # The project's own endpoints.yml takes the action server and the database from the environment.
+    project_endpoints = PROJECT / "endpoints.yml"
     command = [
         sys.executable, "-m", "bot", "run", "--model", str(model),
-        "--endpoints", str(endpoints_file(directory, database, actions_port)),
+        "--endpoints", str(project_endpoints if project_endpoints.exists() else endpoints_file(directory, database, actions_port)),
         "--rasa-port", str(rasa_port), "--actions-port", str(actions_port), "--gateway-port", str(gateway_port),
     ]
     environment = {
