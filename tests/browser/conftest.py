@@ -31,7 +31,9 @@ CHROMIUM_ARGS = [
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in the main thread,
+# which async tests in other folders (pytest-asyncio) cannot share.
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: run scripts/install_browser_deps.sh")
