@@ -8,10 +8,10 @@ SETUP  := $(VENV)/.installed
 SPACY  := build/da_pipeline/meta.json
 
 .DEFAULT_GOAL := help
-.PHONY: help setup train run shell test eval bench purge clean
+.PHONY: help setup browser-deps train run shell test eval bench purge clean
 
 help: ## List the commands
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(SETUP): requirements.lock scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
@@ -22,6 +22,9 @@ $(SPACY): $(SETUP) scripts/build_spacy_pipeline.py
 
 setup: $(SPACY) ## Make .venv, install the locked dependencies, build the Danish spaCy pipeline
 
+browser-deps: ## Debian's Chromium (when missing) and axe-core from npm, for the browser tests
+	bash scripts/install_browser_deps.sh
+
 train: setup ## Train the Rasa model (only when data, domain or config changed)
 	$(PY) -m bot.training
 
@@ -31,7 +34,7 @@ run: train ## Set up, train if needed, and start everything (SQLite, one process
 shell: train ## Chat with the assistant in the terminal
 	$(PY) -m bot shell
 
-test: setup ## Set up and run the whole test suite
+test: setup browser-deps ## Set up and run the whole test suite
 	$(PY) -m pytest
 
 eval: setup ## Intent accuracy and macro F1 on the held-out split, clean and noisy, Danish vs default pipeline
