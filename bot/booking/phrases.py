@@ -91,8 +91,8 @@ def _hour(value: str, minutes: str | None) -> time | None:
     hour, minute = int(value), int(minutes or 0)
     if minute > 59 or hour > 24:
         return None
-    if 1 <= hour <= 6:
-        # Nobody books at 3 at night: "kl 3" is the afternoon.
+    if 1 <= hour <= 6 and len(value) == 1:
+        # Nobody books at 3 at night: "kl 3" is the afternoon ("kl. 03.00", as the assistant writes it, is not).
         hour += 12
     if hour == 24:
         return None

@@ -200,3 +200,19 @@ def db(request):
 @pytest.fixture
 def service(db, settings, clock) -> BookingService:
     return BookingService(db, settings, ZONE, clock)
+
+
+@pytest.fixture
+def context(sqlite_db, municipality, clock):
+    """What the actions use, on a real SQLite file and the test municipality."""
+    from actions.booking_context import BookingContext
+
+    return BookingContext.create(sqlite_db, municipality, clock)
+
+
+@pytest.fixture
+def broken_context(tmp_path, municipality, clock):
+    """The same, with a database that cannot be opened (a directory is not a database file)."""
+    from actions.booking_context import BookingContext
+
+    return BookingContext.create(Database(f"sqlite:///{tmp_path}"), municipality, clock)

@@ -111,7 +111,7 @@ def test_cancel_needs_the_same_conversation_or_the_phone_number(service):
 
 
 def test_cancel_unknown_code(service):
-    assert isinstance(service.cancel("ABC-DEF", conversation_id="conv-1"), NotFound)
+    assert isinstance(service.cancel("ABC-234", conversation_id="conv-1"), NotFound)
     assert isinstance(service.cancel("not a code", conversation_id="conv-1"), NotFound)
 
 
@@ -138,7 +138,7 @@ def test_move_needs_proof_and_a_real_slot(service):
     mine = service.book(request(at(24, 10))).booking
     assert isinstance(service.move(mine.reference, at(24, 11), conversation_id="other"), NotAllowed)
     assert isinstance(service.move(mine.reference, at(24, 19), conversation_id="conv-1"), NotBookable)
-    assert isinstance(service.move("ZZZ-ZZZ", at(24, 11), conversation_id="conv-1"), NotFound)
+    assert isinstance(service.move("ZZZ-ZZ2", at(24, 11), conversation_id="conv-1"), NotFound)
 
 
 def test_bookings_for_conversation_lists_only_live_future_ones(service, clock):
@@ -191,4 +191,4 @@ def test_unreachable_database_raises_database_unavailable(settings, clock, tmp_p
 def test_unreachable_postgresql_raises_database_unavailable(settings, clock):
     broken = BookingService(Database("postgresql://postgres@127.0.0.1:1/none"), settings, ZONE, clock)
     with pytest.raises(DatabaseUnavailable):
-        broken.cancel("ABC-DEF", conversation_id="conv-1")
+        broken.cancel("ABC-234", conversation_id="conv-1")

@@ -1,0 +1,58 @@
+"""Struggle detection in the dialogue: "Hjalp det?" and what follows a "Nej".
+
+`action_did_that_help` asks "Hjalp det?" after an answer, unless the citizen has now asked the same
+question too many times: then it offers a person instead. `action_check_struggle` answers a "Nej":
+the next step, or a person once the answers have not helped often enough.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking_context import UsesBookingContext
+from actions.handoff import offer_person
+from bot.booking.struggle import REASON_SLOT, Reason, read_signals, struggle_reason
+
+
+def _offered_since_previous_message(tracker: Tracker) -> bool:
+    """Whether the assistant's last turn was an offer of a person (so "Nej" declines the offer)."""
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return False
+        elif users == 1 and event.get("event") == "slot" and event.get("name") == REASON_SLOT and event.get("value"):
+            return True
+    return False
+
+
+class ActionDidThatHelp(UsesBookingContext, Action):
+    def name(self) -> str:
+        return "action_did_that_help"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        context = self.context
+        if read_signals(tracker.events).same_question >= context.thresholds.same_question:
+            return offer_person(dispatcher, tracker, context, Reason.SAME_QUESTION)
+        dispatcher.utter_message(response="utter_did_that_help")
+        return []
+
+
+class ActionCheckStruggle(UsesBookingContext, Action):
+    def name(self) -> str:
+        return "action_check_struggle"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if _offered_since_previous_message(tracker):
+            dispatcher.utter_message(response="utter_offer_declined")
+            return []
+        context = self.context
+        reason = struggle_reason(tracker.events, context.thresholds)
+        if reason is None:
+            dispatcher.utter_message(response="utter_next_step")
+            return []
+        return offer_person(dispatcher, tracker, context, reason)

@@ -1,0 +1,185 @@
+"""Struggle triggers and the handoff decision, through the actions, on real trackers and databases."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet
+from sqlalchemy import select
+
+from actions.booking_context import BookingContext
+from actions.handoff import ActionOfferHuman
+from actions.struggle import ActionCheckStruggle, ActionDidThatHelp
+from bot.booking.handoff import decide_handoff, HandoffMode
+from bot.store.models import Conversation, Handoff, Presence, StaffMember, StaffPresence
+
+from .conftest import ZONE
+from .helpers import SENDER, answered, buttons, render, rendered, responses, run, session, slots_of, user
+
+OPEN = datetime(2026, 11, 23, 11, 0, tzinfo=ZONE)  # Monday, borgerservice open 10-15
+CLOSED = datetime(2026, 11, 23, 16, 0, tzinfo=ZONE)
+
+
+def staff(database, status: Presence, active: bool = True) -> None:
+    with database.session() as session_:
+        member = StaffMember(username=f"anne{status.value}{active}", first_name="Anne", password_hash="x", active=active)
+        session_.add(member)
+        session_.flush()
+        session_.add(StaffPresence(staff_id=member.id, status=status))
+
+
+def handoffs(database) -> list[Handoff]:
+    with database.session() as session_:
+        return list(session_.scalars(select(Handoff)))
+
+
+@pytest.fixture
+def desk_context(db, municipality, clock):
+    return BookingContext.create(db, municipality, clock)
+
+
+@pytest.mark.parametrize(
+    "online, open_now, mode",
+    [(True, True, HandoffMode.LIVE), (True, False, HandoffMode.BOOKING), (False, True, HandoffMode.BOOKING), (False, False, HandoffMode.BOOKING)],
+)
+def test_decision(online, open_now, mode):
+    assert decide_handoff(online, open_now) is mode
+
+
+def test_staff_online_and_open_gives_a_live_handoff(desk_context, db, clock):
+    clock.now = OPEN
+    staff(db, Presence.ONLINE)
+    events = session(*answered("min mitid er spærret", "mitid_blocked"), user("jeg vil tale med en person", "request_human"))
+    messages, result = run(ActionOfferHuman(desk_context), events)
+    assert responses(messages) == ["utter_handoff_live", None]
+    assert "70 11 22 33" in render(messages[0])
+    payload = messages[1]["custom"]["handoff"]
+    assert payload["reason"] == "asked_for_person" and payload["topic"] == "mitid_blocked"
+    assert "Spurgt om: MitID er spærret." in payload["summary"]
+    assert "Svar givet: MitID er spærret." in payload["summary"]
+    assert [e["event"] for e in result] == ["slot", "pause"]
+    assert slots_of(result) == {"handoff_reason": "asked_for_person"}
+    assert handoffs(db) == []  # the gateway records a live handoff when it acts on the payload
+
+
+@pytest.mark.parametrize(
+    "when, presence",
+    [(OPEN, None), (OPEN, Presence.AWAY), (CLOSED, Presence.ONLINE)],
+    ids=["nobody online", "staff away", "staff online but closed"],
+)
+def test_otherwise_a_booking_is_offered_and_recorded(desk_context, db, clock, when, presence):
+    clock.now = when
+    if presence:
+        staff(db, presence)
+    events = session(*answered("hvordan faar jeg mitid", "mitid_get"), user("jeg giver op", "express_difficulty"))
+    messages, result = run(ActionOfferHuman(desk_context), events)
+    assert responses(messages) == ["utter_handoff_intro_difficulty", "utter_offer_booking"]
+    assert [b["payload"] for b in buttons(messages[1])] == ["/choose_callback", "/choose_meeting", "/deny"]
+    assert "70 11 22 33" in render(messages[1])
+    assert not any(e["event"] == "pause" for e in result)
+    [handoff] = handoffs(db)
+    assert handoff.reason == "express_difficulty" and handoff.topic == "mitid_get"
+    assert handoff.outcome == "booking_offered" and handoff.ended_at is not None
+    assert "Borgeren skrev, at det er svært" in handoff.summary
+
+
+def test_an_inactive_staff_member_does_not_count(desk_context, db, clock):
+    clock.now = OPEN
+    staff(db, Presence.ONLINE, active=False)
+    messages, _ = run(ActionOfferHuman(desk_context), session(user("menneske tak", "request_human")))
+    assert "utter_offer_booking" in responses(messages)
+
+
+def test_conversation_row_is_made_when_the_gateway_has_none(desk_context, db):
+    run(ActionOfferHuman(desk_context), session(user("hjælp", "express_difficulty")))
+    with db.session() as session_:
+        conversation = session_.get(Conversation, SENDER)
+        assert conversation is not None and conversation.channel == "rest"
+
+
+def test_database_down_still_gives_the_phone_number(broken_context):
+    messages, result = run(ActionOfferHuman(broken_context), session(user("jeg vil tale med en person", "request_human")))
+    assert responses(messages) == ["utter_handoff_unavailable"]
+    assert "Undskyld" in rendered(messages) and "70 11 22 33" in rendered(messages)
+    assert not any(e["event"] == "pause" for e in result)
+
+
+# --- each trigger ----------------------------------------------------------------------------
+
+
+def nej() -> list:
+    return [user("nej", "deny"), ActionExecuted("action_check_struggle"), BotUttered("..."), ActionExecuted("action_listen")]
+
+
+def test_one_no_to_did_that_help_gives_the_next_step(context):
+    events = session(*answered("min mitid er spærret", "mitid_blocked"), user("nej", "deny"))
+    messages, result = run(ActionCheckStruggle(context), events)
+    assert responses(messages) == ["utter_next_step"] and result == []
+
+
+def test_two_noes_to_did_that_help_offer_a_person(context):
+    events = session(
+        *answered("min mitid er spærret", "mitid_blocked"), *nej(),
+        *answered("hvad med appen", "mitid_activate"), user("nej", "deny"),
+    )
+    messages, result = run(ActionCheckStruggle(context), events)
+    assert responses(messages) == ["utter_handoff_intro_not_helped", "utter_offer_booking"]
+    assert slots_of(result) == {"handoff_reason": "not_helped"}
+    [handoff] = handoffs(context.bookings.database)
+    assert "Svarede \"Nej\" til \"Hjalp det?\": 2 gange." in handoff.summary
+
+
+def test_counting_starts_again_after_an_offer(context):
+    events = session(
+        *answered("spærret", "mitid_blocked"), *nej(), *answered("spærret", "mitid_blocked"), *nej(),
+        SlotSet("handoff_reason", "not_helped"), user("nej tak", "deny"), ActionExecuted("utter_offer_declined"),
+        ActionExecuted("action_listen"), *answered("digital post", "digitalpost_read"), user("nej", "deny"),
+    )
+    messages, _ = run(ActionCheckStruggle(context), events)
+    assert responses(messages) == ["utter_next_step"]
+
+
+def test_no_to_an_offer_is_a_polite_goodbye(context):
+    events = session(
+        *[e for _ in range(3) for e in answered("glemt bruger id", "mitid_forgot_userid")],
+        SlotSet("handoff_reason", "repeated_question"), ActionExecuted("action_listen"), user("nej tak", "deny"),
+    )
+    messages, _ = run(ActionCheckStruggle(context), events)
+    assert responses(messages) == ["utter_offer_declined"]
+
+
+def test_same_question_twice_still_asks_did_that_help(context):
+    events = session(*answered("glemt pin", "mitid_forgot_pin"), user("glemt pinkode", "mitid_forgot_pin"), ActionExecuted("utter_mitid_forgot_pin"))
+    messages, result = run(ActionDidThatHelp(context), events)
+    assert responses(messages) == ["utter_did_that_help"] and result == []
+
+
+def test_same_question_three_times_offers_a_person(context):
+    events = session(
+        *answered("glemt pin", "mitid_forgot_pin"), *answered("glemt pinkode", "mitid_forgot_pin"),
+        user("HVORDAN FÅR JEG NY PINKODE", "mitid_forgot_pin"), ActionExecuted("utter_mitid_forgot_pin"),
+    )
+    messages, result = run(ActionDidThatHelp(context), events)
+    assert responses(messages) == ["utter_handoff_intro_same_question", "utter_offer_booking"]
+    assert slots_of(result) == {"handoff_reason": "repeated_question"}
+    [handoff] = handoffs(context.bookings.database)
+    assert "MitID: glemt PIN-kode eller adgangskode (3 gange)" in handoff.summary
+
+
+def test_two_misunderstood_messages_in_a_row(context):
+    events = session(
+        user("asdf", "nlu_fallback"), ActionExecuted("action_handle_fallback"), ActionExecuted("action_listen"),
+        user("den gule ting", "nlu_fallback"),
+    )
+    messages, result = run(ActionOfferHuman(context), events)
+    assert responses(messages)[0] == "utter_handoff_intro_not_understood"
+    assert slots_of(result) == {"handoff_reason": "repeated_fallback"}
+
+
+@pytest.mark.parametrize(
+    "intent, reason",
+    [("request_human", "asked_for_person"), ("express_difficulty", "express_difficulty")],
+)
+def test_explicit_requests(context, intent, reason):
+    _, result = run(ActionOfferHuman(context), session(user("...", intent)))
+    assert slots_of(result)["handoff_reason"] == reason
