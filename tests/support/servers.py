@@ -9,11 +9,7 @@ from typing import Iterator
 
 import uvicorn
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from bot.devstack import free_port
 
 
 def wait_for_port(port: int, timeout: float = 10.0) -> None:
