@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.booking_context import BookingContext, UsesBookingContext
 from bot.booking.phone import format_phone, normalise_phone
-from bot.booking.phrases import format_clock, format_day, parse_time_wish
+from bot.booking.phrases import TimeWish, format_clock, format_day, parse_time_wish
 from bot.booking.service import Booked, BookingRequest, NotBookable, SlotTaken
 from bot.booking.slots import Problem, Slot, as_utc
 from bot.booking.struggle import REASON_SLOT, Reason, latest_question
@@ -138,7 +138,7 @@ def understand_time(
     if _MORE.search(text) and parse_time_wish(text, context.clock().astimezone(context.zone).date()) is None:
         offset = int(tracker.get_slot(TIME_OFFSET) or 0) + context.settings.slots_shown
         return {slot: None, TIME_OFFSET: float(offset)}
-    wish = parse_time_wish(text, context.clock().astimezone(context.zone).date())
+    wish = _stored_time(text, context) or parse_time_wish(text, context.clock().astimezone(context.zone).date())
     if wish is None:
         dispatcher.utter_message(response="utter_booking_time_not_understood")
         return {slot: None}
@@ -168,6 +168,18 @@ def understand_time(
         days_ahead=context.settings.days_ahead,
     )
     return {slot: None, TIME_OPTIONS: [s.starts_at.isoformat() for s in choice.alternatives] or None}
+
+
+def _stored_time(text: str, context: BookingContext) -> TimeWish | None:
+    """A slot value this form stored earlier (UTC, ISO format), validated again after a new session."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    local = moment.astimezone(context.zone)
+    return TimeWish(first_day=local.date(), last_day=local.date(), at=local.time())
 
 
 def understand_yes_no(value: Any) -> bool | None:

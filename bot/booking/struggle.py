@@ -17,6 +17,8 @@ Event = Mapping[str, Any]
 
 REASON_SLOT = "handoff_reason"
 DID_THAT_HELP_ACTIONS = frozenset({"utter_did_that_help", "action_did_that_help"})
+# Pressing "Noget andet" between two misunderstood messages does not mean the citizen was understood.
+NEUTRAL_INTENTS = frozenset({"ask_something_else"})
 
 
 class Reason(str, enum.Enum):
@@ -90,9 +92,10 @@ def read_signals(events: Sequence[Event]) -> Signals:
     user_intents = [intent_of(e) for e in recent if e.get("event") == "user"]
     fallbacks = 0
     for intent in reversed(user_intents):
-        if intent != "nlu_fallback":
+        if intent == "nlu_fallback":
+            fallbacks += 1
+        elif intent not in NEUTRAL_INTENTS:
             break
-        fallbacks += 1
     not_helped = 0
     last_action = None
     for event in recent:

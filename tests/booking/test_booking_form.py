@@ -361,3 +361,11 @@ def test_database_failing_half_way_through_a_booking_leaves_nothing_behind(conte
     assert count_bookings(context) == 0
     with context.bookings.database.session() as session_:
         assert session_.scalar(select(func.count()).select_from(Booking).where(Booking.status == BookingStatus.BOOKED)) == 0
+
+
+def test_a_stored_time_is_checked_again(context):
+    # Slots survive into a new session; a time chosen then is read as the UTC moment it is.
+    _, slots = validate(context, callback_form("booking_time"), iso(24, 10), "booking_time")
+    assert slots["booking_time"] == iso(24, 10)
+    messages, slots = validate(context, callback_form("booking_time"), iso(20, 10), "booking_time")
+    assert slots["booking_time"] is None and responses(messages) == ["utter_booking_time_past"]
