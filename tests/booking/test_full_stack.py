@@ -1,0 +1,131 @@
+"""A citizen books a call-back and cancels it with the code, through the gateway, Rasa and the actions.
+
+Needs a trained model: the suite's `trained_model` fixture, or BORGERHJAELP_TEST_MODEL while developing.
+Button clicks are sent as their payloads, typed answers as text, exactly as the web widget does.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import uuid
+
+import pytest
+import websockets
+
+from bot.store import Database
+from bot.store.models import Booking, BookingStatus
+from tests.support.stack import running_stack
+
+TIMEOUT = 90
+QUIET = 2.0  # seconds without a new message: the assistant has said all it will say
+
+
+@pytest.fixture(scope="module")
+def model(request) -> str:
+    path = os.environ.get("BORGERHJAELP_TEST_MODEL")
+    if path:
+        return path
+    return str(request.getfixturevalue("trained_model"))
+
+
+@pytest.fixture(scope="module")
+def stack(model, tmp_path_factory):
+    with running_stack(model, tmp_path_factory.mktemp("booking-stack")) as stack:
+        yield stack
+
+
+class Chat:
+    """One visitor in the web widget, over the gateway's websocket."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.sent = 0
+
+    async def replies(self) -> list[dict]:
+        messages: list[dict] = []
+        while True:
+            try:
+                event = json.loads(await asyncio.wait_for(self.ws.recv(), QUIET if messages else TIMEOUT))
+            except asyncio.TimeoutError:
+                return messages
+            if event["type"] == "message" and event["message"]["sender"] != "citizen":
+                messages.append(event["message"])
+
+    async def say(self, text: str, payload: str | None = None) -> list[dict]:
+        self.sent += 1
+        message = {"type": "message", "client_id": f"c-{self.sent:04d}", "text": text}
+        if payload:
+            message["payload"] = payload
+        await self.ws.send(json.dumps(message))
+        return await self.replies()
+
+
+async def open_chat(stack, ws) -> Chat:
+    await ws.send(json.dumps({"type": "hello", "visitor_id": uuid.uuid4().hex, "conversation_id": None, "after": 0}))
+    await ws.send(json.dumps({"type": "start"}))
+    chat = Chat(ws)
+    await chat.replies()  # the greeting
+    return chat
+
+
+def texts(messages: list[dict]) -> str:
+    return "\n".join(m["text"] for m in messages)
+
+
+def button(messages: list[dict], title: str | None = None) -> dict:
+    buttons = [b for m in messages for b in m.get("buttons") or []]
+    return next(b for b in buttons if title is None or b["title"] == title)
+
+
+async def book_and_cancel(stack) -> tuple[str, str, str]:
+    url = stack.gateway_url.replace("http", "ws") + "/ws"
+    async with websockets.connect(url, origin=stack.gateway_url) as ws:
+        chat = await open_chat(stack, ws)
+        offer = await chat.say("Jeg vil gerne have en tid", "/book_helper")
+        assert "Hvordan vil du have hjælp?" in texts(offer), texts(offer)
+        times = await chat.say("Ring mig op", "/choose_callback")
+        assert "Hvad skal du have hjælp til?" in texts(times), texts(times)
+        times = await chat.say("MitID", "MitID")
+        first = button(times)
+        assert re.match(r"(man|tirs|ons|tors|fre|lør|søn)dag \d+\. \w+\.? kl\. \d\d\.\d\d", first["title"]), first
+        asked = await chat.say(first["title"], first["payload"])
+        assert "fornavn" in texts(asked), texts(asked)
+        asked = await chat.say("Mette")
+        assert "telefonnummer" in texts(asked), texts(asked)
+        wrong = await chat.say("1234")
+        assert "8 cifre" in texts(wrong), texts(wrong)
+        summary = await chat.say("20 30 40 50")
+        assert "Borgerservice ringer til Mette på 20 30 40 50" in texts(summary), texts(summary)
+        confirmation = await chat.say("Ja, bestil tiden", "/affirm")
+        said = texts(confirmation)
+        code = re.search(r"Din kode er ([A-Z0-9]{3}-[A-Z0-9]{3})\.", said)
+        assert code and first["title"] in said and "aflys" in said, said
+
+    # Another day, another conversation: the code and the phone number are enough.
+    async with websockets.connect(url, origin=stack.gateway_url) as ws:
+        chat = await open_chat(stack, ws)
+        asked = await chat.say("Aflys min tid", "/cancel_booking")
+        assert "Skriv koden" in texts(asked), texts(asked)
+        asked = await chat.say(f"min kode er {code[1].lower()}")
+        assert "telefonnummer" in texts(asked), texts(asked)
+        choice = await chat.say("20 30 40 50")
+        assert "aflyse eller flytte" in texts(choice), texts(choice)
+        confirm = await chat.say("Aflys tiden", "Aflys tiden")
+        assert "Vil du aflyse din tid" in texts(confirm), texts(confirm)
+        done = await chat.say("Ja, aflys tiden", "/affirm")
+        return code[1], said, texts(done)
+
+
+def test_book_a_callback_and_cancel_it_with_the_code(stack):
+    code, confirmation, cancelled = asyncio.run(book_and_cancel(stack))
+    assert "er aflyst" in cancelled, cancelled
+    database = Database(stack.database_url)
+    try:
+        with database.session() as session:
+            booking = session.query(Booking).filter_by(reference=code).one()
+            assert booking.status == BookingStatus.CANCELLED and booking.phone == "20304050"
+            assert "Borgeren bad om en tid" in booking.summary
+    finally:
+        database.dispose()
