@@ -30,16 +30,20 @@ def summarise(events: Sequence[Event], reason: Reason | str | None, topic: str |
     quotes: list[str] = []
     not_helped = 0
     last_action = None
+    in_form = False
     for event in session:
         kind = event.get("event")
-        if kind == "user":
+        if kind == "active_loop":
+            in_form = bool(event.get("name"))
+        elif kind == "user":
             intent = intent_of(event)
             if is_question(intent):
                 asked[intent] += 1
             if last_action in DID_THAT_HELP_ACTIONS and intent == "deny":
                 not_helped += 1
             text = (event.get("text") or "").strip()
-            if text and not text.startswith("/"):
+            # Answers to a form (a name, a phone number) are kept only with the booking, never quoted.
+            if text and not text.startswith("/") and not in_form:
                 quotes.append(text if len(text) <= MAX_QUOTE else text[: MAX_QUOTE - 1] + "…")
             last_action = None
         elif kind == "action" and event.get("name") != "action_listen":

@@ -75,3 +75,14 @@ def test_summary_without_questions():
         "Emne: Andet.",
         "Svar givet: ingen endnu.",
     ]
+
+
+def test_form_answers_are_not_quoted():
+    events = [
+        user("book_helper", "jeg vil have en tid"), action("booking_form"), {"event": "active_loop", "name": "booking_form"},
+        user("inform", "Mette"), action("booking_form"), user("inform", "20 30 40 50"), action("booking_form"),
+        {"event": "active_loop", "name": None}, action("action_booking_confirmation"), user("express_difficulty", "det er svært"),
+    ]
+    text = summarise(events, Reason.DIFFICULTY, None)
+    assert "Mette" not in text and "20 30 40 50" not in text
+    assert "\"jeg vil have en tid\" | \"det er svært\"" in text
