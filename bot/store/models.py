@@ -247,6 +247,60 @@ class AuditEntry(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
+class StaffSession(Base):
+    """One signed-in browser of a staff member; logging out revokes it, so its cookie stops working."""
+
+    __tablename__ = "staff_sessions"
+
+    # SHA-256 of the cookie's token: someone who reads the database still has no cookie to use.
+    id = Column(String(64), primary_key=True)
+    staff_id = Column(Integer, ForeignKey("staff_members.id", ondelete="CASCADE"), nullable=False)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    revoked_at = Column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_staff_sessions_staff_id", "staff_id"),)
+
+
+class LoginThrottle(Base):
+    """Failed logins per user name and per address; in the database so a restart does not reset them."""
+
+    __tablename__ = "login_throttle"
+
+    key = Column(String(160), primary_key=True)  # "user:<name>" or "ip:<address>"
+    failures = Column(Integer, nullable=False, default=0)
+    last_failure_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    blocked_until = Column(DateTime(timezone=True))
+
+
+class CannedAnswer(Base):
+    """A ready answer staff can put into a reply; staff edit them in the console."""
+
+    __tablename__ = "canned_answers"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    title = Column(String(80), nullable=False)
+    text = Column(Text, nullable=False)
+    updated_by = Column(Integer, ForeignKey("staff_members.id", ondelete="SET NULL"))
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class ConversationNote(Base):
+    """A staff member's private note on a conversation; never shown to the citizen, deleted with it."""
+
+    __tablename__ = "conversation_notes"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(32), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False)
+    staff_id = Column(Integer, ForeignKey("staff_members.id", ondelete="SET NULL"))
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    __table_args__ = (Index("ix_conversation_notes_conversation_id", "conversation_id"),)
+
+
 __all__ = [
     "AuditEntry",
     "AvailabilityException",
@@ -255,13 +309,17 @@ __all__ = [
     "Booking",
     "BookingKind",
     "BookingStatus",
+    "CannedAnswer",
     "Conversation",
+    "ConversationNote",
     "ConversationState",
     "Handoff",
+    "LoginThrottle",
     "Message",
     "Presence",
     "Sender",
     "StaffMember",
     "StaffPresence",
     "StaffRole",
+    "StaffSession",
 ]
