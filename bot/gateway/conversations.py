@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Municipality
-from bot.gateway import texts
+from bot.gateway import satisfaction, texts
 from bot.gateway.events import ConversationDeleted, EventBus, MessageAdded, StateChanged, TypingChanged
 from bot.gateway.rasa import RasaClient, RasaUnavailable
 from bot.gateway.views import ConversationView, MessageView
@@ -184,6 +184,9 @@ class ConversationService:
         """
         if rasa_payload == DELETE_PAYLOAD or text.strip() == DELETE_PAYLOAD:
             return Received(None, deleted=await self.delete(conversation_id))
+        score = satisfaction.score_of(rasa_payload or text)
+        if score is not None:
+            return await self._rate(conversation_id, text, score, client_message_id)
         if len(text) > self.max_message_length:
             raise MessageRejected("too_long", texts.message_too_long(self.max_message_length))
         if not text.strip() and not rasa_payload:
@@ -251,6 +254,37 @@ class ConversationService:
                 if conversation is None or existing is None:
                     raise
                 return ConversationView.of(conversation), existing, True, None
+
+    async def _rate(self, conversation_id: str, text: str, score: int, client_message_id: str | None) -> Received:
+        """Store the answer to the satisfaction question; it neither reopens the conversation nor goes to Rasa."""
+
+        def store() -> tuple[ConversationView, MessageView, bool]:
+            with self.db.session() as session:
+                row = session.get(Conversation, conversation_id)
+                if row is None:
+                    raise ConversationNotFound(conversation_id)
+                if client_message_id:
+                    existing = self._by_client_id(session, conversation_id, client_message_id)
+                    if existing is not None:
+                        return ConversationView.of(row), existing, True
+                row.satisfaction = score
+                message = Message(
+                    conversation_id=conversation_id,
+                    sender=Sender.CITIZEN,
+                    text=text.strip() or str(score),
+                    payload={"rasa": FOR_STAFF, "satisfaction": score},
+                    client_message_id=client_message_id,
+                )
+                session.add(message)
+                session.flush()
+                return ConversationView.of(row), MessageView.of(message), False
+
+        conversation, message, duplicate = await asyncio.to_thread(store)
+        if duplicate:
+            return Received(message, duplicate=True)
+        await self.events.emit(MessageAdded(conversation, message))
+        await self.add_system_message(conversation_id, satisfaction.THANKS)
+        return Received(message)
 
     @staticmethod
     def _by_client_id(session: Session, conversation_id: str, client_message_id: str) -> MessageView | None:
@@ -359,6 +393,21 @@ class ConversationService:
             self._spawn(self._forward_pending(conversation_id))
         return changed
 
+    async def offer_booking(self, conversation_id: str, text: str, buttons: list[dict[str, str]]) -> bool:
+        """Nobody claimed the waiting conversation in time: back to the assistant (its `resume` event),
+        with `text` and `buttons` offering a booking that the assistant then takes."""
+        changed = await self._transition(
+            conversation_id,
+            BOT,
+            expected=WAITING,
+            extra=self._end_handoff("booking_offered", keep_staff=False),
+        )
+        if changed:
+            self._needs_resume.add(conversation_id)
+            await self.add_system_message(conversation_id, text, buttons)
+            self._spawn(self._forward_pending(conversation_id))
+        return changed
+
     async def close(self, conversation_id: str, staff_id: int | None = None) -> bool:
         end = self._end_handoff("closed", keep_staff=True)
 
@@ -421,8 +470,10 @@ class ConversationService:
         *,
         staff_id: int | None = None,
         extra: Callable[[Session, Conversation], None] | None = None,
+        expected: ConversationState | None = None,
     ) -> bool:
-        """Move to `target` if the current state allows it; one atomic conditional UPDATE decides races."""
+        """Move to `target` if the current state allows it (and is `expected`, when given); one atomic
+        conditional UPDATE decides races."""
 
         def change() -> tuple[ConversationView, ConversationState, str] | None:
             with self.db.session() as session:
@@ -431,7 +482,7 @@ class ConversationService:
                     raise ConversationNotFound(conversation_id)
                 previous = ConversationState(row.state)
                 reason = TRANSITIONS.get((previous, target))
-                if reason is None:
+                if reason is None or (expected is not None and previous != expected):
                     return None
                 won = session.execute(
                     update(Conversation)

@@ -1,0 +1,23 @@
+"""The one question a citizen is asked when staff close a conversation: how satisfied, from 1 to 5.
+
+The answer comes back as a button payload that the gateway keeps for itself, like "Slet min samtale":
+it is stored on the conversation (`conversations.satisfaction`) and never sent to Rasa.
+"""
+from __future__ import annotations
+
+import re
+
+PAYLOAD = "/satisfaction"
+QUESTION = "Hvor tilfreds er du med hjælpen, du fik? Vælg et tal fra 1 (meget utilfreds) til 5 (meget tilfreds)."
+THANKS = "Tak for dit svar. Skriv igen, hvis du får brug for hjælp."
+_ANSWER = re.compile(r'^/satisfaction\{\s*"score"\s*:\s*([1-5])\s*\}$')
+
+
+def buttons() -> list[dict[str, str]]:
+    return [{"title": str(score), "payload": f'{PAYLOAD}{{"score": {score}}}'} for score in range(1, 6)]
+
+
+def score_of(payload: str | None) -> int | None:
+    """The score in a satisfaction button's payload, or None for any other message."""
+    match = _ANSWER.match((payload or "").strip())
+    return int(match.group(1)) if match else None
