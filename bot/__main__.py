@@ -58,6 +58,7 @@ def stack_environment(args: argparse.Namespace, token: str) -> dict[str, str]:
 
 @command("run", "start Rasa, the action server and the gateway; Ctrl-C stops all three", _stack_arguments)
 def run(args: argparse.Namespace) -> int:
+    from bot.channels.telegram import TelegramSettings
     from bot.store import Database
     from bot.supervisor import ChildSpec, Supervisor
 
@@ -101,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
+    print(TelegramSettings.from_env().status_line(), flush=True)
     print("Starting Rasa, the action server and the gateway (Rasa takes a minute to load the model) ...", flush=True)
     return Supervisor(children, on_ready=ready).run()
 

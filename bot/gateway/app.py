@@ -10,7 +10,7 @@ import contextlib
 import html
 import logging
 from pathlib import Path
-from typing import AsyncIterator
+from typing import TYPE_CHECKING, AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -28,6 +28,9 @@ from bot.gateway.security import SecurityHeaders
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.widget_socket import widget_socket
 from bot.store import Database
+
+if TYPE_CHECKING:
+    from bot.channels.telegram import TelegramSettings
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +74,11 @@ def create_app(
     rasa: RasaClient | None = None,
     delivery: Delivery | None = None,
     migrate: bool = True,
+    telegram: TelegramSettings | None = None,
 ) -> Starlette:
+    # Imported here: the Telegram channel is built on this package, so it cannot be imported with it.
+    from bot.channels.telegram import TelegramSettings, telegram_channel
+
     settings = settings or GatewaySettings.from_env()
     municipality = municipality or load_municipality(retention_days=settings.base.retention_days)
     db = db or Database(settings.base.database_url)
@@ -84,6 +91,7 @@ def create_app(
     delivery = delivery or make_delivery(settings.redis_url)
     service = ConversationService(db, rasa, municipality, max_message_length=settings.max_message_length)
     publish_to(delivery, service.events)
+    telegram_chats = telegram_channel(telegram or TelegramSettings.from_env(), service, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -92,6 +100,8 @@ def create_app(
         await delivery.start()
         await service.recover_pending()
         retry = asyncio.create_task(service.run_retry_loop(settings.retry_interval), name="retry-pending")
+        if telegram_chats is not None:
+            await telegram_chats.start()
         try:
             yield
         finally:
@@ -99,6 +109,8 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await retry
             await service.shutdown()
+            if telegram_chats is not None:
+                await telegram_chats.stop()
             await delivery.close()
             await rasa.close()
 
@@ -109,6 +121,7 @@ def create_app(
             WebSocketRoute("/ws", widget_socket),
             Mount("/widget", WidgetFiles(directory=STATIC / "widget"), name="widget"),
             Mount("/demo", WidgetFiles(directory=STATIC / "demo"), name="demo"),
+            *(telegram_chats.routes if telegram_chats is not None else []),
         ],
         middleware=[Middleware(SecurityHeaders)],
         lifespan=lifespan,
@@ -119,4 +132,5 @@ def create_app(
     app.state.rasa = rasa
     app.state.delivery = delivery
     app.state.service = service
+    app.state.telegram = telegram_chats
     return app

@@ -1,0 +1,247 @@
+"""What a citizen does in Telegram, each as one small handler: /start, /slet, text, a button, an
+attachment, blocking the bot. They all go through the gateway's ConversationService, exactly as
+the web widget does, so redaction, states, storage and handoff are the same on both channels.
+
+A citizen's Telegram chat is one conversation at a time: the newest for that chat id.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import OrderedDict, defaultdict
+from typing import Awaitable, Callable
+
+from telegram import CallbackQuery, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.channels.telegram import texts
+from bot.channels.telegram.outbox import Outbox, Outgoing
+from bot.channels.telegram.replies import CHANNEL, parse_button_data, plain_message
+from bot.gateway import texts as gateway_texts
+from bot.gateway.conversations import DELETE_PAYLOAD, ConversationService, MessageRejected
+from bot.gateway.security import RateLimiter
+from bot.gateway.views import ConversationView
+from bot.store import ConversationState
+
+logger = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+_DELETE_WORDS = re.compile(r"^\s*slet min samtale[.!]?\s*$", re.IGNORECASE)
+_COMMAND = re.compile(r"^/([^\s@]+)(?:@\S+)?\s*")
+_REMEMBERED_UPDATES = 10_000
+_MAX_CONVERSATIONS_DELETED = 1000
+
+
+def attachment_kind(message: Message) -> str:
+    for kind in texts.ATTACHMENT_NAMES:
+        if getattr(message, kind, None):
+            return kind
+    return "other"
+
+
+class CitizenHandlers:
+    def __init__(
+        self,
+        service: ConversationService,
+        outbox: Outbox,
+        *,
+        blocked: set[int],
+        on_blocked: Callable[[int], Awaitable[None]],
+        max_message_length: int = 1000,
+        rate_limit_messages: int = 8,
+        rate_limit_seconds: float = 10.0,
+    ) -> None:
+        self.service = service
+        self.outbox = outbox
+        self.blocked = blocked
+        self.on_blocked = on_blocked
+        self.max_message_length = max_message_length
+        self._limit = (rate_limit_messages, rate_limit_seconds)
+        self._limiters: dict[int, RateLimiter] = {}
+        self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._failed: set[int] = set()
+
+    # Before every handler ----------------------------------------------------------------------
+
+    async def drop_duplicates(self, update: Update, context: Context) -> None:
+        """Telegram sends an update again when it did not hear back in time; it is handled once."""
+        if update.update_id in self._seen:
+            logger.info("Telegram update %s arrived twice; handled once", update.update_id)
+            raise ApplicationHandlerStop
+        self._seen[update.update_id] = None
+        while len(self._seen) > _REMEMBERED_UPDATES:
+            self._seen.popitem(last=False)
+        if update.effective_chat is not None:
+            self.blocked.discard(update.effective_chat.id)  # whoever writes can be written to
+
+    async def failed(self, update: object, context: Context) -> None:
+        logger.error("A Telegram update could not be handled", exc_info=context.error)
+        if isinstance(update, Update):
+            # Forget it, so that Telegram's next try (webhook mode answers 500) is handled.
+            self._seen.pop(update.update_id, None)
+            self._failed.add(update.update_id)
+
+    def take_failure(self, update_id: int) -> bool:
+        if update_id in self._failed:
+            self._failed.discard(update_id)
+            return True
+        return False
+
+    # The citizen's actions ---------------------------------------------------------------------
+
+    async def start(self, update: Update, context: Context) -> None:
+        """/start greets like the widget: a new conversation unless one is going on."""
+        chat_id = update.effective_chat.id
+        if not self._allowed(chat_id):
+            return
+        async with self._locks[chat_id]:
+            latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
+            if latest is None or latest.state == ConversationState.CLOSED:
+                await self.service.start(CHANNEL, str(chat_id), greet=True)
+            elif latest.state == ConversationState.BOT:
+                await self.service.greet(latest)
+            else:
+                self._tell(chat_id, texts.STILL_WAITING if latest.state == ConversationState.WAITING else texts.WITH_STAFF)
+
+    async def delete(self, update: Update, context: Context) -> None:
+        """/slet, like the "Slet min samtale" button."""
+        await self._delete_all(update.effective_chat.id)
+
+    async def text(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        text = message.text or ""
+        if _DELETE_WORDS.match(text):
+            await self._delete_all(update.effective_chat.id)
+            return
+        command = _COMMAND.match(text)
+        if command:
+            # Any other command is read as the word it is; Rasa would take "/word" for an intent.
+            text = f"{command.group(1)} {text[command.end():]}".strip()
+        await self._receive(update.effective_chat.id, update.update_id, text)
+
+    async def button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        chat = update.effective_chat
+        await self._answer(query)
+        if chat is None or chat.type != ChatType.PRIVATE:
+            return
+        title, payload = await self._pressed(chat.id, query)
+        if title is None:
+            self._tell(chat.id, texts.BUTTON_GONE)
+            return
+        if isinstance(query.message, Message):
+            self.outbox.put(chat.id, Outgoing("remove_keyboard", message_id=query.message.message_id))
+        if payload == DELETE_PAYLOAD:
+            self.outbox.put(chat.id, plain_message(texts.chosen(title)))
+            await self._delete_all(chat.id)
+            return
+        await self._receive(chat.id, update.update_id, title, payload, echo=texts.chosen(title))
+
+    async def attachment(self, update: Update, context: Context) -> None:
+        """Photos, voice notes, stickers, files: a kind answer, and staff see that something came."""
+        message = update.effective_message
+        chat_id = update.effective_chat.id
+        if not self._allowed(chat_id):
+            return
+        async with self._locks[chat_id]:
+            conversation = await self._conversation(chat_id)
+            await self.service.add_system_message(conversation.id, texts.only_text(attachment_kind(message)))
+        if message.caption:
+            await self._receive(chat_id, update.update_id, message.caption, limited=False)
+
+    async def membership(self, update: Update, context: Context) -> None:
+        change = update.my_chat_member
+        if change is None or change.chat.type != ChatType.PRIVATE:
+            return
+        if change.new_chat_member.status == ChatMemberStatus.BANNED:
+            await self.on_blocked(change.chat.id)
+
+    # Shared steps ------------------------------------------------------------------------------
+
+    async def _receive(
+        self,
+        chat_id: int,
+        update_id: int,
+        text: str,
+        payload: str | None = None,
+        *,
+        echo: str | None = None,
+        limited: bool = True,
+    ) -> None:
+        if limited and not self._allowed(chat_id):
+            return
+        if len(text) > self.max_message_length:
+            self._tell(chat_id, gateway_texts.message_too_long(self.max_message_length))
+            return
+        if echo:
+            self.outbox.put(chat_id, plain_message(echo))
+        async with self._locks[chat_id]:
+            conversation = await self._conversation(chat_id)
+            try:
+                await self.service.receive(
+                    conversation.id, text, client_message_id=f"tg-{update_id}", rasa_payload=payload
+                )
+            except MessageRejected as rejected:
+                self._tell(chat_id, rejected.text)
+
+    async def _conversation(self, chat_id: int) -> ConversationView:
+        latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
+        return latest or await self.service.start(CHANNEL, str(chat_id), greet=False)
+
+    async def _pressed(self, chat_id: int, query: CallbackQuery) -> tuple[str | None, str | None]:
+        """The pressed button's title and payload, from the stored message it belongs to.
+
+        A button whose message is gone (the conversation was deleted) still counts by its title.
+        """
+        shown = None
+        if isinstance(query.message, Message) and query.message.reply_markup is not None:
+            for row in query.message.reply_markup.inline_keyboard:
+                for button in row:
+                    if button.callback_data == query.data:
+                        shown = button.text
+        place = parse_button_data(query.data)
+        latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
+        if place is not None and latest is not None:
+            message_id, index = place
+            found = await self.service.history(latest.id, after_id=message_id - 1, limit=1)
+            if found and found[0].id == message_id and index < len(found[0].buttons):
+                button = found[0].buttons[index]
+                return button["title"], button["payload"] or None
+        return shown, None
+
+    async def _delete_all(self, chat_id: int) -> None:
+        """Delete every conversation this chat has had with us, here and in Rasa's tracker."""
+        deleted = 0
+        async with self._locks[chat_id]:
+            while deleted < _MAX_CONVERSATIONS_DELETED:
+                latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
+                if latest is None:
+                    break
+                await self.service.delete(latest.id)
+                deleted += 1
+        self._tell(chat_id, texts.DELETED if deleted else texts.NOTHING_TO_DELETE)
+
+    def _allowed(self, chat_id: int) -> bool:
+        limiter = self._limiters.get(chat_id)
+        if limiter is None:
+            limiter = self._limiters[chat_id] = RateLimiter(*self._limit)
+        if limiter.allow():
+            return True
+        self._tell(chat_id, gateway_texts.RATE_LIMITED)
+        return False
+
+    def _tell(self, chat_id: int, text: str) -> None:
+        """A notice for this citizen only, not part of the conversation (like the widget's errors)."""
+        self.outbox.put(chat_id, plain_message(text))
+
+    @staticmethod
+    async def _answer(query: CallbackQuery) -> None:
+        # Only stops the spinner on the button: worth one try, never worth holding the citizen up.
+        try:
+            await query.answer()
+        except TelegramError as error:
+            logger.info("Could not answer a Telegram button press: %s", error)

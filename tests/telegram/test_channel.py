@@ -1,0 +1,183 @@
+"""The Telegram channel end to end with python-telegram-bot's real code: the fake Bot API on
+loopback posts updates to the gateway's webhook; the assistant is the stand-in Rasa."""
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from bot.channels.telegram import SECRET_HEADER
+from bot.store import ConversationState, Message, Sender
+from tests.telegram.conftest import LONG_ANSWER, TIME_PAYLOAD
+from tests.telegram.fake_bot_api import text_update
+
+CHAT = 4242
+
+
+def stored(gateway, conversation_id: str) -> list[Message]:
+    with gateway.db.session() as session:
+        rows = session.query(Message).filter_by(conversation_id=conversation_id).order_by(Message.id).all()
+        session.expunge_all()
+        return rows
+
+
+async def conversation_of(gateway, chat_id: int = CHAT):
+    return await gateway.service.latest_for_user("telegram", str(chat_id))
+
+
+async def test_start_greets_with_buttons_like_the_widget(gateway):
+    citizen = gateway.citizen(CHAT)
+    assert gateway.fake.allowed_updates == ["message", "callback_query", "my_chat_member"]
+    await citizen.send("/start")
+    greeting = await citizen.expect("chatbot")
+    assert [title for title, _ in greeting.buttons] == ["MitID", "Digital Post", "Tal med en medarbejder"]
+    assert all(len(data.encode()) <= 64 for _, data in greeting.buttons)
+    conversation = await conversation_of(gateway)
+    assert conversation.channel == "telegram" and conversation.state == ConversationState.BOT
+    assert gateway.rasa.texts_for(conversation.id) == ["/greet"]
+
+
+async def test_a_question_gets_the_answer_with_its_link_clickable(gateway):
+    citizen = gateway.citizen(CHAT)
+    await citizen.send("Jeg har glemt min adgangskode til MitID")
+    answer = await citizen.expect("adgangskode til MitID")
+    assert answer.parse_mode == "HTML"
+    assert '<a href="https://www.mitid.dk/">MitID.dk</a>' in answer.raw
+    assert "gå til MitID.dk" in answer.text
+    question = await citizen.expect("Hjalp det?")
+    assert [title for title, _ in question.buttons] == ["Ja", "Nej"]
+
+
+async def test_a_pressed_button_is_answered_echoed_and_sent_on_with_its_payload(gateway):
+    citizen = gateway.citizen(CHAT)
+    await citizen.send("/start")
+    greeting = await citizen.expect("chatbot")
+    seen = citizen.seen()
+    update_id = await citizen.press(greeting, "MitID")
+    await citizen.expect("Du valgte: MitID", after=seen)
+    await citizen.expect("adgangskode til MitID", after=seen)
+    assert [c.params["callback_query_id"] for c in gateway.fake.calls_of("answerCallbackQuery")] == [f"cb-{update_id}"]
+    # The keyboard is taken off the message it was pressed on, so it is not pressed twice.
+    await gateway.fake.wait_for(lambda: not gateway.fake.sent(CHAT)[0].buttons, what="keyboard removed")
+    conversation = await conversation_of(gateway)
+    assert gateway.rasa.texts_for(conversation.id) == ["/greet", "/mitid_help"]
+    citizen_messages = [m for m in stored(gateway, conversation.id) if m.sender == Sender.CITIZEN]
+    assert [(m.text, m.client_message_id) for m in citizen_messages] == [("MitID", f"tg-{update_id}")]
+
+
+async def test_a_payload_longer_than_telegram_allows_goes_through_a_short_button_id(gateway):
+    citizen = gateway.citizen(CHAT)
+    assert len(TIME_PAYLOAD.encode()) > 64
+    await citizen.send("Jeg vil bestille en tid")
+    times = await citizen.expect("Vælg en tid")
+    await citizen.press(times, "Tirsdag kl. 10.00")
+    conversation = await conversation_of(gateway)
+    await gateway.fake.wait_for(lambda: TIME_PAYLOAD in gateway.rasa.texts_for(conversation.id), what="payload")
+
+
+async def test_the_same_update_twice_is_handled_once(gateway):
+    citizen = gateway.citizen(CHAT)
+    update_id = await citizen.send("Hvad med MitID?")
+    await citizen.expect("Hjalp det?")
+    await citizen.send("Hvad med MitID?", update_id=update_id)
+    await asyncio.sleep(0.5)
+    conversation = await conversation_of(gateway)
+    assert gateway.rasa.texts_for(conversation.id) == ["Hvad med MitID?"]
+    assert len([t for t in citizen.texts() if "Hjalp det?" in t]) == 1
+    assert len([m for m in stored(gateway, conversation.id) if m.sender == Sender.CITIZEN]) == 1
+
+
+async def test_a_photo_gets_a_kind_answer_and_staff_see_that_one_came(gateway):
+    citizen = gateway.citizen(CHAT)
+    await citizen.send_photo()
+    note = await citizen.expect("Du har sendt et billede")
+    assert "kun læse tekst" in note.text
+    conversation = await conversation_of(gateway)
+    messages = stored(gateway, conversation.id)
+    assert [(m.sender, m.text) for m in messages] == [(Sender.SYSTEM, note.text)]
+    assert gateway.rasa.texts_for(conversation.id) == []
+
+
+async def test_a_photo_with_a_caption_passes_the_caption_on(gateway):
+    citizen = gateway.citizen(CHAT)
+    await citizen.send_photo(caption="Hvad betyder det her om MitID?")
+    await citizen.expect("Du har sendt et billede")
+    await citizen.expect("Hjalp det?")
+    conversation = await conversation_of(gateway)
+    assert gateway.rasa.texts_for(conversation.id) == ["Hvad betyder det her om MitID?"]
+
+
+async def test_an_answer_over_4096_characters_is_split_where_a_sentence_ends(gateway):
+    citizen = gateway.citizen(CHAT)
+    assert 4096 < len(LONG_ANSWER) < 8192
+    await citizen.send("Giv mig det lange svar")
+    first = await citizen.expect("Trin 1:")
+    second = await citizen.expect("Trin 62:")
+    assert first is not second
+    assert len(first.text) <= 4096 and len(second.text) <= 4096
+    assert first.text.endswith("igennem.") and second.text.startswith("Trin ")
+    assert f"{first.text} {second.text}" == LONG_ANSWER
+
+
+async def test_a_webhook_call_without_the_right_secret_is_refused(gateway):
+    update = text_update(gateway.fake.next_update_id(), CHAT, "Hej")
+    async with httpx.AsyncClient() as client:
+        wrong = await client.post(gateway.fake.webhook_url, json=update, headers={SECRET_HEADER: "forkert-hemmelighed"})
+        missing = await client.post(gateway.fake.webhook_url, json=update)
+    assert wrong.status_code == missing.status_code == 403
+    await asyncio.sleep(0.3)
+    assert await conversation_of(gateway) is None
+    assert gateway.fake.sent(CHAT) == []
+
+
+async def test_a_cpr_number_is_removed_at_the_door_with_a_kind_warning(gateway):
+    citizen = gateway.citizen(CHAT)
+    await citizen.send("Mit CPR er 010190-1234, hvad nu med MitID?")
+    warning = await citizen.expect("Jeg har fjernet dit CPR-nummer")
+    assert "010190" not in warning.text
+    conversation = await conversation_of(gateway)
+    await gateway.fake.wait_for(lambda: gateway.rasa.texts_for(conversation.id), what="Rasa")
+    assert gateway.rasa.texts_for(conversation.id) == ["Mit CPR er [CPR-nummer fjernet], hvad nu med MitID?"]
+    assert all("010190" not in m.text for m in stored(gateway, conversation.id))
+
+
+async def test_too_long_a_message_is_refused_in_danish_and_not_stored(gateway):
+    citizen = gateway.citizen(CHAT)
+    await citizen.send("MitID " * 300)
+    await citizen.expect("Din besked er for lang")
+    conversation = await conversation_of(gateway)
+    assert conversation is None or not stored(gateway, conversation.id)
+
+
+async def test_slet_deletes_the_conversation_and_the_assistants_tracker(gateway):
+    citizen = gateway.citizen(CHAT)
+    await citizen.send("Hvad med MitID?")
+    await citizen.expect("Hjalp det?")
+    conversation = await conversation_of(gateway)
+    await citizen.send("/slet")
+    await citizen.expect("Din samtale er slettet")
+    assert await conversation_of(gateway) is None
+    assert await gateway.service.get(conversation.id) is None
+
+
+async def test_the_slet_min_samtale_button_deletes_without_reaching_the_assistant(gateway):
+    citizen = gateway.citizen(CHAT)
+    await citizen.send("Hvad gemmer I om mit privatliv?")
+    answer = await citizen.expect("30 dage")
+    conversation = await conversation_of(gateway)
+    await citizen.press(answer, "Slet min samtale")
+    await citizen.expect("Din samtale er slettet")
+    assert await conversation_of(gateway) is None
+    assert "/delete_conversation" not in gateway.rasa.texts_for(conversation.id)
+
+
+async def test_formatting_typed_by_staff_is_shown_as_text(gateway):
+    citizen = gateway.citizen(CHAT)
+    await citizen.send("Jeg vil tale med en medarbejder")
+    await citizen.expect("kø til en medarbejder")
+    conversation = await conversation_of(gateway)
+    staff_id = gateway.staff_member("Anne")
+    assert await gateway.service.claim(conversation.id, staff_id, "Anne")
+    await gateway.service.reply_as_staff(conversation.id, staff_id, "<b>Hej</b> & <script>alert(1)</script> a > b")
+    reply = await citizen.expect("alert(1)")
+    assert reply.text == "Anne (medarbejder):\n<b>Hej</b> & <script>alert(1)</script> a > b"
