@@ -44,7 +44,8 @@ TIME_OPTIONS = "booking_time_options"
 FAILED = "booking_failed"
 HELPER_SLOTS = (TIME_OFFSET, TIME_OPTIONS, FAILED)
 
-KIND_LABELS = {BookingKind.CALLBACK: "Opkald fra borgerservice", BookingKind.MEETING: "Møde i borgerservice"}
+# The `{placeholders}` in the booking responses that these actions fill in (not slots).
+FILLED_IN_BY_ACTIONS = frozenset({"days_ahead", "day", "wished", "time", "old_time", "name", "phone", "topic", "reference"})
 MORE_TIMES = "Andre tider"
 _MORE = re.compile(r"\b(andre|anden|flere|senere|næste|other)\b", re.IGNORECASE)
 _CALLBACK_WORDS = re.compile(r"\b(ring\w*|opkald|telefon\w*|call)\b", re.IGNORECASE)
@@ -163,8 +164,7 @@ def understand_time(
     dispatcher.utter_message(
         response=PROBLEM_RESPONSES[choice.problem],
         day=wished_day,
-        clock=wished_time,
-        wished=" ".join(part for part in (wished_day, wished_time) if part) or "det tidspunkt",
+        wished=" ".join(part for part in (wished_day, wished_time) if part) or "på det tidspunkt",
         days_ahead=context.settings.days_ahead,
     )
     return {slot: None, TIME_OPTIONS: [s.starts_at.isoformat() for s in choice.alternatives] or None}

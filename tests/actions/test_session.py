@@ -30,7 +30,9 @@ def test_every_placeholder_in_the_answers_has_a_value():
     import re
 
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    filled_by_actions = {"today_text", "week_text", "exceptions_text"}
+    from actions.booking import FILLED_IN_BY_ACTIONS
+
+    filled_by_actions = {"today_text", "week_text", "exceptions_text", *FILLED_IN_BY_ACTIONS}
     config_values = municipality().answer_values()
     config_prefixes = ("municipality_", "borgerservice_", "mitid_", "digitalpost_", "retention_")
     for name, variants in domain["responses"].items():

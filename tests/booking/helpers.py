@@ -95,7 +95,9 @@ def render(message: dict[str, Any], slots: dict[str, Any] | None = None) -> str:
         variants = domain().responses[message["response"]]
         text = variants[0].get("text") or ""
     values = {**FACTS, **(slots or {}), **{k: v for k, v in message.items() if k not in ("response", "buttons")}}
-    return interpolate_text(text, values).strip()
+    result = interpolate_text(text, values).strip()
+    assert "{" not in result, f"{message.get('response')}: a placeholder was not filled in: {result}"
+    return result
 
 
 def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
