@@ -167,6 +167,19 @@ def purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _staff_arguments(parser: argparse.ArgumentParser) -> None:
+    from bot.console.cli import add_arguments
+
+    add_arguments(parser)
+
+
+@command("staff", "staff accounts for the console: add, list, passwd, disable, enable", _staff_arguments)
+def staff(args: argparse.Namespace) -> int:
+    from bot.console.cli import run as run_staff
+
+    return run_staff(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)

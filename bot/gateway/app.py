@@ -31,6 +31,7 @@ from bot.store import Database
 
 if TYPE_CHECKING:
     from bot.channels.telegram import TelegramSettings
+    from bot.console import ConsoleSettings
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +76,11 @@ def create_app(
     delivery: Delivery | None = None,
     migrate: bool = True,
     telegram: TelegramSettings | None = None,
+    console: ConsoleSettings | None = None,
 ) -> Starlette:
     # Imported here: the Telegram channel is built on this package, so it cannot be imported with it.
     from bot.channels.telegram import TelegramSettings, telegram_channel
+    from bot.console import Console, ConsoleSettings
 
     settings = settings or GatewaySettings.from_env()
     municipality = municipality or load_municipality(retention_days=settings.base.retention_days)
@@ -91,6 +94,7 @@ def create_app(
     delivery = delivery or make_delivery(settings.redis_url)
     service = ConversationService(db, rasa, municipality, max_message_length=settings.max_message_length)
     publish_to(delivery, service.events)
+    staff_console = Console(db, service, delivery, municipality, console or ConsoleSettings.from_env())
     telegram_chats = telegram_channel(telegram or TelegramSettings.from_env(), service, settings)
 
     @contextlib.asynccontextmanager
@@ -100,6 +104,7 @@ def create_app(
         await delivery.start()
         await service.recover_pending()
         retry = asyncio.create_task(service.run_retry_loop(settings.retry_interval), name="retry-pending")
+        await staff_console.start()
         if telegram_chats is not None:
             await telegram_chats.start()
         try:
@@ -108,6 +113,7 @@ def create_app(
             retry.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await retry
+            await staff_console.stop()
             await service.shutdown()
             if telegram_chats is not None:
                 await telegram_chats.stop()
@@ -121,6 +127,7 @@ def create_app(
             WebSocketRoute("/ws", widget_socket),
             Mount("/widget", WidgetFiles(directory=STATIC / "widget"), name="widget"),
             Mount("/demo", WidgetFiles(directory=STATIC / "demo"), name="demo"),
+            *staff_console.routes(),
             *(telegram_chats.routes if telegram_chats is not None else []),
         ],
         middleware=[Middleware(SecurityHeaders)],
@@ -132,5 +139,6 @@ def create_app(
     app.state.rasa = rasa
     app.state.delivery = delivery
     app.state.service = service
+    app.state.console = staff_console
     app.state.telegram = telegram_chats
     return app

@@ -1,0 +1,91 @@
+"""The audit log: which staff member did what to which conversation or booking, and when.
+
+Entries name the conversation by id and never copy what the citizen wrote, so the log holds no
+transcript and outlives a deleted conversation without keeping its content.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bot.store import AuditEntry, Database, StaffMember
+
+ACTION_LABELS = {
+    "login": "Loggede ind",
+    "logout": "Loggede ud",
+    "opened": "Åbnede samtalen",
+    "claimed": "Overtog samtalen",
+    "replied": "Svarede borgeren",
+    "handed_back": "Gav samtalen tilbage til chatbotten",
+    "closed": "Afsluttede samtalen",
+    "note_added": "Skrev en note",
+    "booking_offered": "Ingen nåede samtalen; borgeren fik tilbudt en tid",
+    "presence": "Skiftede status",
+    "booking_done": "Markerede en tid som gennemført",
+    "booking_no_show": "Markerede at borgeren udeblev",
+    "booking_cancelled": "Aflyste en tid",
+    "availability": "Ændrede tider",
+    "canned_answers": "Ændrede standardsvar",
+}
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    id: int
+    created_at: datetime
+    staff_name: str | None
+    action: str
+    conversation_id: str | None
+    booking_id: int | None
+    details: str | None
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
+
+
+def record(
+    db: Database,
+    staff_id: int | None,
+    action: str,
+    *,
+    conversation_id: str | None = None,
+    booking_id: int | None = None,
+    details: str | None = None,
+) -> None:
+    with db.session() as session:
+        session.add(
+            AuditEntry(
+                staff_id=staff_id,
+                action=action[:32],
+                conversation_id=conversation_id,
+                booking_id=booking_id,
+                details=details,
+            )
+        )
+
+
+def recent(db: Database, limit: int = 300, conversation_id: str | None = None) -> list[AuditLine]:
+    query = (
+        select(AuditEntry, StaffMember.username)
+        .outerjoin(StaffMember, StaffMember.id == AuditEntry.staff_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    if conversation_id:
+        query = query.where(AuditEntry.conversation_id == conversation_id)
+    with db.session() as session:
+        return [
+            AuditLine(
+                id=entry.id,
+                created_at=entry.created_at,
+                staff_name=username,
+                action=entry.action,
+                conversation_id=entry.conversation_id,
+                booking_id=entry.booking_id,
+                details=entry.details,
+            )
+            for entry, username in session.execute(query)
+        ]

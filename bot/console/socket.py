@@ -1,0 +1,149 @@
+"""The console's live connection: the queue as it changes, and one conversation as it happens.
+
+The socket opens only with a valid session cookie from the gateway's own origin (otherwise the
+handshake is refused with 403), and its first message must carry the session's CSRF token.
+
+Console to gateway:
+  {"type": "hello", "csrf": str}                         first, always
+  {"type": "watch", "conversation_id": str, "after": int} messages after `after`, then live events
+  {"type": "typing", "conversation_id": str, "on": bool}   the staff member is writing a reply
+  {"type": "ping"}                 keeps presence "online" alive and re-checks the session
+Gateway to console:
+  {"type": "ready"}   {"type": "pong"}
+  {"type": "queue", "event": {...}}   anything on the staff topic (states, handoffs, deletions)
+  {"type": "message" | "typing" | "state" | "deleted", ...}   the watched conversation
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from bot.console.auth import SESSION_COOKIE, console_of, same_origin
+from bot.console.pages import CONVERSATION_ID
+from bot.console.presence import touch
+from bot.console.sessions import StaffIdentity, same_token
+from bot.gateway.delivery import STAFF_TOPIC, conversation_topic
+
+logger = logging.getLogger(__name__)
+
+POLICY_VIOLATION = 1008
+SIGNED_OUT = 4401
+HELLO_TIMEOUT = 10.0
+MAX_FRAME = 16 * 1024
+
+
+class StaffConnection:
+    def __init__(self, socket: WebSocket, staff: StaffIdentity, token: str) -> None:
+        self.socket = socket
+        self.staff = staff
+        self.token = token
+        self.console = console_of(socket)
+        self._send_lock = asyncio.Lock()
+        self._watch: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        await self.socket.accept()
+        queue_task: asyncio.Task[None] | None = None
+        try:
+            hello = await asyncio.wait_for(self._receive(), HELLO_TIMEOUT)
+            if not hello or hello.get("type") != "hello" or not same_token(hello.get("csrf"), self.staff.csrf_token):
+                await self.socket.close(code=POLICY_VIOLATION)
+                return
+            subscribed = asyncio.Event()
+            queue_task = asyncio.create_task(self._pump_queue(subscribed))
+            await subscribed.wait()
+            await self._send({"type": "ready"})
+            while True:
+                message = await self._receive()
+                if message is not None and not await self._handle(message):
+                    return
+        except (WebSocketDisconnect, asyncio.TimeoutError):
+            pass
+        finally:
+            for task in (queue_task, self._watch):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+
+    async def _receive(self) -> dict[str, Any] | None:
+        event = await self.socket.receive()
+        if event["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(event.get("code", 1000))
+        raw = event.get("text")
+        if raw is None or len(raw) > MAX_FRAME:
+            return None
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            return None
+        return message if isinstance(message, dict) else None
+
+    async def _handle(self, message: dict[str, Any]) -> bool:
+        """Act on one message; False when the connection must end (the session is gone)."""
+        kind = message.get("type")
+        if kind == "ping":
+            if await asyncio.to_thread(self.console.sessions.lookup, self.token) is None:
+                await self.socket.close(code=SIGNED_OUT)
+                return False
+            await asyncio.to_thread(touch, self.console.db, self.staff.staff_id)
+            await self._send({"type": "pong"})
+        elif kind == "watch":
+            conversation_id = message.get("conversation_id")
+            after = message.get("after") if isinstance(message.get("after"), int) else 0
+            if isinstance(conversation_id, str) and CONVERSATION_ID.match(conversation_id):
+                await self._start_watching(conversation_id, max(0, after))
+        elif kind == "typing":
+            conversation_id = message.get("conversation_id")
+            if isinstance(conversation_id, str) and CONVERSATION_ID.match(conversation_id):
+                await self.console.desk.typing(self.staff, conversation_id, bool(message.get("on")))
+        return True
+
+    async def _pump_queue(self, subscribed: asyncio.Event) -> None:
+        async with self.console.delivery.subscribe(STAFF_TOPIC) as events:
+            subscribed.set()
+            async for event in events:
+                await self._send({"type": "queue", "event": event})
+
+    async def _start_watching(self, conversation_id: str, after: int) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._watch
+        subscribed = asyncio.Event()
+        self._watch = asyncio.create_task(self._pump_conversation(conversation_id, after, subscribed))
+        await subscribed.wait()
+
+    async def _pump_conversation(self, conversation_id: str, after: int, subscribed: asyncio.Event) -> None:
+        # Subscribe before reading the history, so nothing falls between the two; the console drops repeats by id.
+        async with self.console.delivery.subscribe(conversation_topic(conversation_id)) as events:
+            subscribed.set()
+            for message in await self.console.service.history(conversation_id, after):
+                await self._send({"type": "message", "conversation_id": conversation_id, "message": message.to_dict()})
+            async for event in events:
+                await self._send(event)
+
+    async def _send(self, event: dict[str, Any]) -> None:
+        async with self._send_lock:
+            if self.socket.application_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await self.socket.send_text(json.dumps(event, ensure_ascii=False, default=str))
+
+
+async def staff_socket(socket: WebSocket) -> None:
+    token = socket.cookies.get(SESSION_COOKIE)
+    console = console_of(socket)
+    staff = await asyncio.to_thread(console.sessions.lookup, token) if token else None
+    if staff is None or not same_origin(socket) or socket.headers.get("origin") is None:
+        logger.info("Refused a staff socket (no session or a foreign origin)")
+        await socket.close(code=POLICY_VIOLATION)  # before accept: the handshake is answered 403
+        return
+    await StaffConnection(socket, staff, token).run()
+
+
+staff_socket.console_guard = "socket"  # type: ignore[attr-defined]

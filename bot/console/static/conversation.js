@@ -1,0 +1,331 @@
+/*
+ * One conversation: the whole transcript live (the assistant's part too), claim, reply, typing both
+ * ways, canned answers, private notes, hand back and close. Every text goes in with textContent.
+ */
+(function () {
+  "use strict";
+  var BH = window.BHConsole;
+  var el = BH.el;
+  var main = document.getElementById("main");
+  var conversationId = main.getAttribute("data-conversation-id");
+  var myId = Number(main.getAttribute("data-staff-id"));
+  var isAdmin = main.getAttribute("data-admin") === "true";
+  var base = "/staff/api/conversations/" + conversationId;
+
+  var transcript = document.getElementById("transcript");
+  var replyForm = document.getElementById("reply-form");
+  var replyText = document.getElementById("reply-text");
+  var replySend = document.getElementById("reply-send");
+  var errorBox = document.getElementById("action-error");
+  var citizenTyping = document.getElementById("citizen-typing");
+  var buttons = {
+    claim: document.getElementById("claim"),
+    handBack: document.getElementById("hand-back"),
+    close: document.getElementById("close")
+  };
+  var shown = {};
+  var lastId = 0;
+  var current = null;
+  var deleted = false;
+  var typingOn = false;
+  var typingTimer = null;
+  var citizenTypingTimer = null;
+
+  var SENDERS = { citizen: "Borger", bot: "Chatbot", staff: "Medarbejder", system: "Besked til borgeren" };
+  var STATES = {
+    bot: "Chatbotten har samtalen.",
+    waiting: "Borgeren venter på en medarbejder.",
+    human: "En medarbejder har samtalen.",
+    closed: "Samtalen er afsluttet."
+  };
+
+  function showError(text) {
+    if (text) {
+      errorBox.textContent = text;
+      errorBox.removeAttribute("hidden");
+    } else {
+      errorBox.textContent = "";
+      errorBox.setAttribute("hidden", "");
+    }
+  }
+
+  function toggle(node, visible) {
+    if (visible) { node.removeAttribute("hidden"); } else { node.setAttribute("hidden", ""); }
+  }
+
+  // Transcript --------------------------------------------------------------------------------------
+
+  function senderLabel(message) {
+    if (message.sender === "staff") {
+      return message.staff_name ? message.staff_name + " (medarbejder)" : SENDERS.staff;
+    }
+    return SENDERS[message.sender] || "Besked";
+  }
+
+  function messageNode(message) {
+    var body = message.text;
+    if (!body && message.custom && message.custom.handoff) {
+      body = "(Chatbotten satte samtalen i kø til en medarbejder.)";
+    }
+    var node = el("div", { className: "msg msg--" + message.sender, "data-message-id": message.id }, [
+      el("p", { className: "msg-who" }, [
+        el("span", { text: senderLabel(message) }),
+        el("span", { className: "msg-time", text: " " + BH.clock(message.created_at) })
+      ]),
+      el("p", { className: "msg-text", text: body || "" })
+    ]);
+    if (message.buttons && message.buttons.length) {
+      node.appendChild(el("p", {
+        className: "msg-buttons",
+        text: "Knapper: " + message.buttons.map(function (button) { return button.title; }).join(" · ")
+      }));
+    }
+    return node;
+  }
+
+  function addMessage(message) {
+    if (!message || shown[message.id]) { return; }
+    shown[message.id] = true;
+    lastId = Math.max(lastId, message.id);
+    var node = messageNode(message);
+    // Messages arrive in id order, except a reply confirmed by the API before the socket delivers it.
+    var later = null;
+    Array.prototype.some.call(transcript.children, function (child) {
+      if (Number(child.getAttribute("data-message-id")) > message.id) { later = child; return true; }
+      return false;
+    });
+    transcript.insertBefore(node, later);
+    transcript.scrollTop = transcript.scrollHeight;
+    if (message.sender === "citizen") {
+      toggle(citizenTyping, false);
+    }
+  }
+
+  // Facts and actions -------------------------------------------------------------------------------
+
+  function facts(data) {
+    var list = document.getElementById("facts");
+    list.textContent = "";
+    var rows = [
+      ["Status", STATES[data.state] || data.state],
+      ["Medarbejder", data.assigned_name],
+      ["Kanal", data.channel_label],
+      ["Årsag", data.reason_label],
+      ["Emne", data.topic_label],
+      ["Venter siden", data.waiting_since ? BH.clock(data.waiting_since) + " (" + BH.waitedText(data.waiting_since) + ")" : null],
+      ["Startet", data.created_at ? new Date(data.created_at).toLocaleString("da-DK") : null],
+      ["Tilfredshed", data.satisfaction ? data.satisfaction + " ud af 5" : null]
+    ];
+    rows.forEach(function (row) {
+      if (row[1] === null || row[1] === undefined || row[1] === "") { return; }
+      list.appendChild(el("dt", { text: row[0] }));
+      list.appendChild(el("dd", { text: String(row[1]) }));
+    });
+    document.getElementById("summary").textContent = data.summary || "Chatbotten har ikke lavet et resumé.";
+    document.getElementById("conversation-topic").textContent = data.topic_label || "uden emne";
+    document.getElementById("conversation-state").textContent = STATES[data.state] || "";
+  }
+
+  function notes(items) {
+    var list = document.getElementById("notes");
+    list.textContent = "";
+    if (!items.length) { list.appendChild(el("li", { className: "muted", text: "Ingen noter endnu." })); }
+    items.forEach(function (note) { list.appendChild(noteNode(note)); });
+  }
+
+  function noteNode(note) {
+    return el("li", { "data-note-id": note.id }, [
+      el("p", { className: "note-who", text: (note.staff_name || "Medarbejder") + " " + BH.clock(note.created_at) }),
+      el("p", { className: "note-text", text: note.text })
+    ]);
+  }
+
+  function bookings(items) {
+    var list = document.getElementById("bookings");
+    list.textContent = "";
+    if (!items.length) { list.appendChild(el("li", { className: "muted", text: "Ingen." })); }
+    items.forEach(function (booking) {
+      list.appendChild(el("li", {
+        text: booking.reference + ": " + new Date(booking.starts_at).toLocaleString("da-DK") + " (" + booking.status + ")"
+      }));
+    });
+  }
+
+  function actions(data) {
+    var mine = data.state === "human" && data.assigned_staff_id === myId;
+    var mayEnd = data.state === "waiting" || (data.state === "human" && (mine || isAdmin));
+    toggle(buttons.claim, !deleted && data.state === "waiting");
+    toggle(buttons.handBack, !deleted && mayEnd);
+    toggle(buttons.close, !deleted && mayEnd);
+    var wasHidden = replyForm.hasAttribute("hidden");
+    toggle(replyForm, !deleted && mine);
+    if (mine && wasHidden) { replyText.focus(); }
+  }
+
+  function load() {
+    return BH.api("GET", base).then(function (result) {
+      if (!result.ok) {
+        if (result.status === 404) { gone(); }
+        return;
+      }
+      current = result.data;
+      facts(current);
+      notes(current.notes);
+      bookings(current.bookings);
+      actions(current);
+    });
+  }
+
+  function gone() {
+    deleted = true;
+    document.getElementById("conversation-state").textContent = "Borgeren har slettet samtalen.";
+    [buttons.claim, buttons.handBack, buttons.close, replyForm].forEach(function (node) { toggle(node, false); });
+  }
+
+  function act(button, path, done) {
+    showError("");
+    button.disabled = true;
+    BH.api("POST", base + path).then(function (result) {
+      button.disabled = false;
+      if (!result.ok) {
+        showError(result.data.text || "Det lykkedes ikke. Prøv igen.");
+        load();
+        return;
+      }
+      BH.announce(done);
+      load();
+    }, function () {
+      button.disabled = false;
+      showError("Ingen forbindelse til serveren. Prøv igen.");
+    });
+  }
+
+  buttons.claim.addEventListener("click", function () { act(buttons.claim, "/claim", "Du har overtaget samtalen."); });
+  buttons.handBack.addEventListener("click", function () {
+    stopTyping();
+    act(buttons.handBack, "/hand-back", "Samtalen er givet tilbage til chatbotten.");
+  });
+  buttons.close.addEventListener("click", function () {
+    stopTyping();
+    act(buttons.close, "/close", "Samtalen er afsluttet.");
+  });
+
+  // Replying and typing -----------------------------------------------------------------------------
+
+  function stopTyping() {
+    window.clearTimeout(typingTimer);
+    if (typingOn) {
+      typingOn = false;
+      BH.send({ type: "typing", conversation_id: conversationId, on: false });
+    }
+  }
+
+  replyText.addEventListener("input", function () {
+    if (!typingOn && replyText.value.trim()) {
+      typingOn = true;
+      BH.send({ type: "typing", conversation_id: conversationId, on: true });
+    }
+    window.clearTimeout(typingTimer);
+    typingTimer = window.setTimeout(stopTyping, 4000);
+  });
+
+  replyForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = replyText.value.trim();
+    if (!text) { return; }
+    showError("");
+    replySend.disabled = true;
+    stopTyping();
+    BH.api("POST", base + "/reply", { text: text }).then(function (result) {
+      replySend.disabled = false;
+      if (!result.ok) {
+        showError(result.data.text || "Svaret blev ikke sendt. Prøv igen.");
+        load();
+        return;
+      }
+      replyText.value = "";
+      addMessage(result.data);
+      replyText.focus();
+    }, function () {
+      replySend.disabled = false;
+      showError("Svaret blev ikke sendt: ingen forbindelse til serveren. Prøv igen.");
+    });
+  });
+
+  replyText.addEventListener("keydown", function (event) {
+    // Enter sends, Shift+Enter makes a new line, like in the citizen's chat.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      replyForm.requestSubmit();
+    }
+  });
+
+  // Canned answers ----------------------------------------------------------------------------------
+
+  var cannedSelect = document.getElementById("canned-select");
+  var cannedTexts = {};
+  BH.api("GET", "/staff/api/canned").then(function (result) {
+    if (!result.ok) { return; }
+    result.data.answers.forEach(function (answer) {
+      cannedTexts[answer.id] = answer.text;
+      cannedSelect.appendChild(el("option", { value: answer.id, text: answer.title }));
+    });
+  });
+  document.getElementById("canned-insert").addEventListener("click", function () {
+    var text = cannedTexts[cannedSelect.value];
+    if (!text) { return; }
+    var start = replyText.selectionStart || 0;
+    var end = replyText.selectionEnd || 0;
+    replyText.value = replyText.value.slice(0, start) + text + replyText.value.slice(end);
+    replyText.focus();
+    replyText.selectionStart = replyText.selectionEnd = start + text.length;
+  });
+
+  // Notes -------------------------------------------------------------------------------------------
+
+  var noteForm = document.getElementById("note-form");
+  var noteText = document.getElementById("note-text");
+  noteForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = noteText.value.trim();
+    if (!text) { return; }
+    BH.api("POST", base + "/notes", { text: text }).then(function (result) {
+      if (!result.ok) {
+        showError(result.data.text || "Noten blev ikke gemt.");
+        return;
+      }
+      noteText.value = "";
+      var list = document.getElementById("notes");
+      var empty = list.querySelector(".muted");
+      if (empty) { list.removeChild(empty); }
+      list.appendChild(noteNode(result.data));
+      BH.announce("Noten er gemt.");
+    });
+  });
+
+  // Live events -------------------------------------------------------------------------------------
+
+  BH.onReady(function () {
+    BH.send({ type: "watch", conversation_id: conversationId, after: lastId });
+    load();
+  });
+
+  BH.onEvent(function (event) {
+    if (event.conversation_id !== conversationId) { return; }
+    if (event.type === "message") {
+      addMessage(event.message);
+    } else if (event.type === "state") {
+      load();
+    } else if (event.type === "typing" && event.who === "citizen") {
+      toggle(citizenTyping, event.on);
+      window.clearTimeout(citizenTypingTimer);
+      if (event.on) {
+        citizenTypingTimer = window.setTimeout(function () { toggle(citizenTyping, false); }, 15000);
+      }
+    } else if (event.type === "deleted") {
+      gone();
+    }
+  });
+
+  load();
+}());

@@ -1,0 +1,213 @@
+"""Staff accounts, passwords, sessions and the login back-off; the `python -m bot staff` commands."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.console.accounts import AccountError, add_staff, find_staff, list_staff, password_matches, set_active, set_password
+from bot.console.sessions import SessionStore
+from bot.console.throttle import LoginThrottle
+from bot.store import Database, StaffRole
+from bot.store.models import StaffSession
+from tests.console.support import PASSWORD, login_token, sign_in
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'accounts.db'}")
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+def test_passwords_are_argon2_hashes(db):
+    account = add_staff(db, "Anna", "Anna", PASSWORD, StaffRole.ADMIN)
+    assert account.username == "anna" and account.is_admin
+    found, password_hash = find_staff(db, "ANNA")
+    assert password_hash.startswith("$argon2id$") and PASSWORD not in password_hash
+    assert password_matches(password_hash, PASSWORD) and not password_matches(password_hash, "forkert-kodeord")
+    assert not password_matches(None, PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "username, first_name, password",
+    [("anna", "Anna", "kort"), ("", "Anna", PASSWORD), ("to ord", "Anna", PASSWORD), ("anna", " ", PASSWORD)],
+)
+def test_bad_accounts_are_refused(db, username, first_name, password):
+    with pytest.raises(AccountError):
+        add_staff(db, username, first_name, password)
+
+
+def test_user_names_are_unique_in_any_case(db):
+    add_staff(db, "anna", "Anna", PASSWORD)
+    with pytest.raises(AccountError, match="already"):
+        add_staff(db, "ANNA", "Anna", PASSWORD)
+
+
+def test_sessions_end_on_revocation_expiry_idleness_and_disabling(db):
+    clock = Clock()
+    staff = add_staff(db, "anna", "Anna", PASSWORD)
+    store = SessionStore(db, lifetime=timedelta(hours=12), idle=timedelta(hours=2), clock=clock)
+    token = store.create(staff.id)
+    identity = store.lookup(token)
+    assert identity.first_name == "Anna" and len(identity.csrf_token) >= 32
+    with db.session() as session:
+        assert session.get(StaffSession, token) is None  # only the token's hash is stored
+
+    clock.advance(hours=1, minutes=59)
+    assert store.lookup(token) is not None  # and that look counts as activity
+    clock.advance(hours=1, minutes=59)
+    assert store.lookup(token) is not None
+    clock.advance(hours=2, minutes=1)
+    assert store.lookup(token) is None  # idle too long
+
+    busy = store.create(staff.id)
+    for _ in range(13):
+        clock.advance(hours=1)
+        alive = store.lookup(busy)
+    assert alive is None  # never idle, but past its lifetime
+
+    fresh = store.create(staff.id)
+    store.revoke(store.lookup(fresh).session_id)
+    assert store.lookup(fresh) is None
+
+    other = store.create(staff.id)
+    set_active(db, "anna", False)
+    assert store.lookup(other) is None
+    set_active(db, "anna", True)
+    assert store.lookup(other) is None  # enabling again does not bring old sessions back
+    assert store.lookup("nonsense") is None and store.lookup("") is None
+
+
+def test_a_new_password_signs_out_every_browser(db):
+    staff = add_staff(db, "anna", "Anna", PASSWORD)
+    store = SessionStore(db, lifetime=timedelta(hours=12), idle=timedelta(hours=2))
+    tokens = [store.create(staff.id), store.create(staff.id)]
+    set_password(db, "anna", "et-helt-nyt-kodeord")
+    assert [store.lookup(token) for token in tokens] == [None, None]
+    assert password_matches(find_staff(db, "anna")[1], "et-helt-nyt-kodeord")
+
+
+def test_wrong_passwords_slow_down_per_user_and_per_address(db):
+    clock = Clock()
+    throttle = LoginThrottle(db, clock=clock)
+    anna = throttle.rules("anna", "10.0.0.1")
+    for _ in range(2):
+        throttle.failed(anna)
+    assert throttle.wait_seconds(anna) == 0
+    throttle.failed(anna)
+    assert throttle.wait_seconds(anna) == 1
+    clock.advance(seconds=1)
+    throttle.failed(anna)
+    assert throttle.wait_seconds(anna) == 2
+    clock.advance(seconds=2)
+    throttle.failed(anna)
+    assert throttle.wait_seconds(anna) == 4
+    # Another user from another address is not held up by Anna's mistakes ...
+    assert throttle.wait_seconds(throttle.rules("bo", "10.0.0.2")) == 0
+    # ... but one address guessing many user names is.
+    for number in range(10):
+        throttle.failed(throttle.rules(f"user{number}", "10.0.0.9"))
+    assert throttle.wait_seconds(throttle.rules("somebody", "10.0.0.9")) > 0
+
+    # Kept in the database: a new throttle (a restarted gateway) still remembers.
+    restarted = LoginThrottle(db, clock=clock)
+    assert restarted.wait_seconds(anna) == 4
+    clock.advance(minutes=61)
+    assert restarted.wait_seconds(anna) == 0
+    restarted.failed(anna)
+    assert restarted.wait_seconds(anna) == 0  # an hour of quiet: the count started again
+
+
+def test_the_wait_is_capped(db):
+    clock = Clock()
+    throttle = LoginThrottle(db, clock=clock)
+    rules = throttle.rules("anna", None)
+    for _ in range(40):
+        throttle.failed(rules)
+    assert throttle.wait_seconds(rules) == 900
+
+
+async def test_login_over_http_slows_down_and_says_so(gateway):
+    async with httpx.AsyncClient(base_url=gateway.url, follow_redirects=False) as client:
+
+        async def attempt(password: str) -> httpx.Response:
+            form = await client.get("/staff/login")
+            return await client.post(
+                "/staff/login", data={"username": "bo", "password": password, "csrf_token": login_token(form.text)}
+            )
+
+        wrong = await attempt("forkert-kodeord")
+        assert wrong.status_code == 401 and "Brugernavn eller adgangskode er forkert." in wrong.text
+        unknown_form = await client.get("/staff/login")
+        unknown = await client.post(
+            "/staff/login",
+            data={"username": "ingen", "password": "forkert-kodeord", "csrf_token": login_token(unknown_form.text)},
+        )
+        assert unknown.status_code == 401 and "Brugernavn eller adgangskode er forkert." in unknown.text
+        await attempt("forkert-kodeord")
+        await attempt("forkert-kodeord")
+        blocked = await attempt(PASSWORD)  # even the right password waits its turn
+        assert blocked.status_code == 429 and "For mange forkerte forsøg" in blocked.text
+        assert "bh_staff=" not in blocked.headers.get("set-cookie", "")
+
+
+async def test_a_disabled_account_cannot_log_in(gateway):
+    set_active(gateway.db, "bo", False)
+    with pytest.raises(AssertionError):
+        await sign_in(gateway.url, "bo")
+
+
+def staff_command(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "staff", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        env={**os.environ, "DATABASE_URL": database_url},
+        timeout=120,
+    )
+
+
+def test_staff_command_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    empty = staff_command(url, "list")
+    assert empty.returncode == 0 and "--admin" in empty.stdout
+
+    created = staff_command(url, "add", "Mette", "--first-name", "Mette", "--admin", "--password-stdin", stdin=PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
+    assert "Created admin 'mette' (Mette)" in created.stdout
+    short = staff_command(url, "add", "ole", "--first-name", "Ole", "--password-stdin", stdin="kort\n")
+    assert short.returncode == 1 and "at least 10" in short.stderr
+    assert staff_command(url, "passwd", "mette", "--password-stdin", stdin="endnu-et-kodeord\n").returncode == 0
+    assert staff_command(url, "disable", "mette").returncode == 0
+    listing = staff_command(url, "list").stdout
+    assert "mette" in listing and "disabled" in listing and "admin" in listing
+    assert staff_command(url, "disable", "nobody").returncode == 1
+
+    db = Database(url)
+    try:
+        [account] = list_staff(db)
+        assert not account.active and password_matches(find_staff(db, "mette")[1], "endnu-et-kodeord")
+    finally:
+        db.dispose()
