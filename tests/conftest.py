@@ -23,3 +23,12 @@ def trained_model(tmp_path_factory) -> Path:
         return Path(reuse)
     model, _seconds = train(tmp_path_factory.mktemp("model"))
     return model
+
+
+@pytest.fixture(scope="session")
+def live_stack(trained_model, tmp_path_factory):
+    """Rasa with the trained model, the action server and the gateway, as `make run` starts them."""
+    from bot.devstack import running_stack
+
+    with running_stack(trained_model, tmp_path_factory.mktemp("live_stack")) as stack:
+        yield stack
