@@ -11,7 +11,7 @@ from bot.channels.telegram import POLLING, WEBHOOK, TelegramChannel, TelegramSet
 from bot.config import Settings, load_municipality
 from bot.gateway import ConversationService, create_app
 from bot.gateway.settings import GatewaySettings
-from bot.store import Database, StaffMember
+from bot.store import Conversation, ConversationState, Database, StaffMember
 from tests.support.fake_rasa import TOKEN, FakeRasa
 from tests.support.rasa_tables import create_events_table
 from tests.support.servers import free_port, serve_in_thread
@@ -93,6 +93,13 @@ class Gateway:
     @property
     def channel(self) -> TelegramChannel:
         return self.app.state.telegram
+
+    def state(self, conversation_id: str) -> ConversationState:
+        with self.db.session() as session:
+            return ConversationState(session.get(Conversation, conversation_id).state)
+
+    async def wait_for_state(self, conversation_id: str, state: ConversationState, timeout: float = 10) -> None:
+        await self.fake.wait_for(lambda: self.state(conversation_id) == state, timeout, f"state {state.value}")
 
     def citizen(self, chat_id: int) -> Citizen:
         return Citizen(self.fake, chat_id)

@@ -176,6 +176,7 @@ async def test_formatting_typed_by_staff_is_shown_as_text(gateway):
     await citizen.send("Jeg vil tale med en medarbejder")
     await citizen.expect("kø til en medarbejder")
     conversation = await conversation_of(gateway)
+    await gateway.wait_for_state(conversation.id, ConversationState.WAITING)
     staff_id = gateway.staff_member("Anne")
     assert await gateway.service.claim(conversation.id, staff_id, "Anne")
     await gateway.service.reply_as_staff(conversation.id, staff_id, "<b>Hej</b> & <script>alert(1)</script> a > b")

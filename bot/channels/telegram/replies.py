@@ -21,6 +21,7 @@ CHANNEL = "telegram"
 # A button's callback data is the message it belongs to and its place there, which always fits
 # Telegram's 64 bytes; the payload itself stays in the database with the message.
 _BUTTON = re.compile(r"^m:(\d{1,18}):(\d{1,3})$")
+_SHORT_TITLE, _ONE_ROW_MAX = 4, 5
 
 
 def button_data(message_id: int, index: int) -> str:
@@ -33,12 +34,17 @@ def parse_button_data(data: str | None) -> tuple[int, int] | None:
 
 
 def keyboard(message: MessageView) -> InlineKeyboardMarkup | None:
-    rows = [
-        [InlineKeyboardButton(button["title"], callback_data=button_data(message.id, index))]
+    """One button a row, so long Danish titles stay readable; short ones ("Ja", "Nej", 1 to 5) share one."""
+    buttons = [
+        InlineKeyboardButton(button["title"], callback_data=button_data(message.id, index))
         for index, button in enumerate(message.buttons)
         if button.get("title")
     ]
-    return InlineKeyboardMarkup(rows) if rows else None
+    if not buttons:
+        return None
+    if len(buttons) <= _ONE_ROW_MAX and all(len(button.text) <= _SHORT_TITLE for button in buttons):
+        return InlineKeyboardMarkup([buttons])
+    return InlineKeyboardMarkup([[button] for button in buttons])
 
 
 def render(message: MessageView) -> list[Outgoing]:
