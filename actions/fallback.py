@@ -1,4 +1,5 @@
-"""The two-stage fallback: ask "Mente du ...?" once, then say what the assistant can do and offer a person."""
+"""The two-stage fallback: ask "Mente du ...?" once; when misses keep coming, say what the assistant
+can do and find the citizen a person (the struggle threshold `fallbacks_in_a_row` in municipality.yml)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,26 +8,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.booking_context import UsesBookingContext
+from actions.handoff import offer_person
+from bot.booking.struggle import Reason, struggle_reason
 from bot.booking.topics import TOPIC_LABELS, is_question
 
-FALLBACK_INTENT = "nlu_fallback"
-# Pressing "Noget andet" and then typing something new is still the same struggle to be understood.
-NEUTRAL_INTENTS = frozenset({"ask_something_else"})
 SUGGESTIONS = 2
-
-
-def consecutive_misses(tracker: Tracker) -> int:
-    """How many of the citizen's latest messages in a row the assistant did not understand."""
-    misses = 0
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent == FALLBACK_INTENT:
-            misses += 1
-        elif intent not in NEUTRAL_INTENTS:
-            break
-    return misses
 
 
 def likeliest_topics(latest_message: dict[str, Any], limit: int = SUGGESTIONS) -> list[str]:
@@ -35,15 +22,18 @@ def likeliest_topics(latest_message: dict[str, Any], limit: int = SUGGESTIONS) -
     return names[:limit]
 
 
-class ActionHandleFallback(Action):
+class ActionHandleFallback(UsesBookingContext, Action):
     def name(self) -> str:
         return "action_handle_fallback"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        context = self.context
+        if struggle_reason(tracker.events, context.thresholds) is Reason.NOT_UNDERSTOOD:
+            return offer_person(dispatcher, tracker, context, Reason.NOT_UNDERSTOOD)
         topics = likeliest_topics(tracker.latest_message)
-        if consecutive_misses(tracker) >= 2 or not topics:
+        if not topics:
             dispatcher.utter_message(response="utter_fallback_offer_person")
             return []
         buttons = [{"title": TOPIC_LABELS[topic], "payload": f"/{topic}"} for topic in topics]
