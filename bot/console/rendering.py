@@ -44,7 +44,11 @@ class Renderer:
             path=request.url.path,
             **context,
         )
-        return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
+        # With the gateway's "no-referrer", browsers send "Origin: null" with our own forms; "same-origin"
+        # still tells no other site where staff came from, and lets the forms show where they come from.
+        return HTMLResponse(
+            html, status_code=status, headers={"cache-control": "no-store", "referrer-policy": "same-origin"}
+        )
 
 
 async def show(request: Request, name: str, title: str, staff: StaffIdentity | None, status: int = 200, **context: Any) -> HTMLResponse:

@@ -1,19 +1,30 @@
-"""Staff and citizens for console tests: a signed-in staff member over real HTTP, a citizen's widget."""
+"""For console tests: a gateway with the console on loopback (Rasa played by a fake), signed-in staff
+over real HTTP, and citizens speaking the widget's protocol."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import AsyncIterator
+from pathlib import Path
+from typing import AsyncIterator, Iterator
 
 import httpx
 import websockets
+from starlette.applications import Starlette
 
+from bot.config import Municipality, Settings, load_municipality
+from bot.console import ConsoleSettings
 from bot.console.accounts import add_staff
+from bot.gateway import create_app
+from bot.gateway.settings import GatewaySettings
 from bot.store import Database, StaffRole
+from tests.support.fake_rasa import TOKEN, FakeRasa
+from tests.support.rasa_tables import create_events_table
+from tests.support.servers import serve_in_thread
 
 PASSWORD = "korrekt-hest-batteri"
 TIMEOUT = 10
@@ -24,6 +35,37 @@ _LOGIN_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 def create_staff(db: Database) -> None:
     add_staff(db, "anna", "Anna", PASSWORD, StaffRole.ADMIN)
     add_staff(db, "bo", "Bo", PASSWORD, StaffRole.STAFF)
+
+
+@dataclass
+class Gateway:
+    url: str
+    db: Database
+    rasa: FakeRasa
+    app: Starlette
+    municipality: Municipality
+
+
+@contextlib.contextmanager
+def running_gateway(directory: Path, console: ConsoleSettings, municipality: Municipality | None = None) -> Iterator[Gateway]:
+    """The gateway with its console on a free loopback port, staff "anna" (admin) and "bo" (staff)."""
+    fake = FakeRasa()
+    db = Database(f"sqlite:///{directory / 'console.db'}")
+    db.upgrade()
+    create_events_table(db)
+    create_staff(db)
+    municipality = municipality or load_municipality()
+    try:
+        with serve_in_thread(fake.app()) as rasa_url:
+            base = Settings.from_env(
+                {"DATABASE_URL": db.url, "RASA_URL": rasa_url, "RASA_TOKEN": TOKEN, "ACTION_SERVER_URL": f"{rasa_url}/webhook"}
+            )
+            settings = GatewaySettings(base=base, retry_interval=0.1, rasa_timeout=5)
+            app = create_app(settings, municipality=municipality, db=db, console=console)
+            with serve_in_thread(app, timeout_graceful_shutdown=1) as url:
+                yield Gateway(url, db, fake, app, municipality)
+    finally:
+        db.dispose()
 
 
 def login_token(page: str) -> str:

@@ -314,6 +314,8 @@
     if (event.conversation_id !== conversationId) { return; }
     if (event.type === "message") {
       addMessage(event.message);
+      // After closing, the citizen's answer to the satisfaction question is what arrives.
+      if (current && current.state === "closed" && event.message.sender === "citizen") { load(); }
     } else if (event.type === "state") {
       load();
     } else if (event.type === "typing" && event.who === "citizen") {
