@@ -147,7 +147,9 @@ class FakeBotAPI:
     def texts(self, chat_id: int) -> list[str]:
         return [message.text for message in self.sent(chat_id)]
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
+    async def wait_for(
+        self, predicate: Callable[[], Any], timeout: float = 20.0, what: str | Callable[[], str] = ""
+    ) -> Any:
         """Poll until `predicate()` is truthy (and return it); fail after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while True:
@@ -155,7 +157,8 @@ class FakeBotAPI:
             if result:
                 return result
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
+                said = what() if callable(what) else what
+                raise AssertionError(f"timed out after {timeout} s waiting for {said or predicate}")
             await asyncio.sleep(0.05)
 
     async def wait_for_text(self, chat_id: int, needle: str, timeout: float = 20.0, after: int = 0) -> Sent:
@@ -167,7 +170,7 @@ class FakeBotAPI:
                     return message
             return None
 
-        return await self.wait_for(find, timeout, f"{needle!r} in chat {chat_id}: {self.texts(chat_id)[after:]}")
+        return await self.wait_for(find, timeout, lambda: f"{needle!r} in chat {chat_id}; it has {self.texts(chat_id)[after:]}")
 
     def next_update_id(self) -> int:
         return next(self._update_ids)

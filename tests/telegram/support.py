@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, AsyncIterator
+import inspect
+import time
+from typing import Any, AsyncIterator, Callable
 
 import uvicorn
 
@@ -30,6 +32,20 @@ async def serving(app: Any, port: int) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)
+
+
+async def eventually(check: Callable[[], Any], timeout: float = TIMEOUT, what: str = "") -> Any:
+    """Poll `check` (plain or async) until it gives something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+        await asyncio.sleep(0.1)
 
 
 class Citizen:
@@ -65,7 +81,7 @@ class Citizen:
             with_buttons = [m for m in self.fake.sent(self.chat_id)[after:] if m.buttons]
             return with_buttons[-1] if with_buttons else None
 
-        return await self.fake.wait_for(find, timeout, f"buttons in chat {self.chat_id}: {self.texts()[after:]}")
+        return await self.fake.wait_for(find, timeout, lambda: f"buttons in chat {self.chat_id}; it has {self.texts()[after:]}")
 
     async def press(self, message: Sent, title: str | None = None, index: int | None = None) -> int:
         """Press a button of `message` by its title (or place), as the Telegram app does."""
