@@ -14,6 +14,11 @@ logger = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+# The action that paused the conversation (a handoff) never reached its `action_listen`; without one,
+# Rasa takes the citizen's next message as coming mid-turn and only listens instead of answering.
+RESUME_EVENTS = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+
+
 class RasaUnavailable(Exception):
     """Rasa (or the action server behind it) did not answer; the message should be tried again later."""
 
@@ -66,7 +71,7 @@ class RasaClient:
 
     async def resume(self, sender_id: str) -> None:
         """Let the assistant answer this conversation again after a person had it."""
-        await self.append_events(sender_id, [{"event": "resume"}])
+        await self.append_events(sender_id, RESUME_EVENTS)
 
     async def ready(self) -> bool:
         """Rasa is up and has a model loaded."""

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from bot.booking.handoff import staff_online
 from bot.gateway import satisfaction
+from bot.gateway.rasa import RESUME_EVENTS
 from bot.store import AuditEntry, Conversation, ConversationState, Message, Sender
 from bot.store.models import ConversationNote
 from tests.console.support import citizen, sign_in, waiting_citizen
@@ -75,7 +76,7 @@ async def test_claim_reply_answer_hand_back(gateway):
         assert told["text"] == "Du skriver nu med chatbotten igen."
         await person.say("Hvordan får jeg MitID?")
         await person.until(lambda m: m["sender"] == "bot" and "MitID" in m["text"])
-        assert (conversation, [{"event": "resume"}]) in gateway.rasa.appended
+        assert (conversation, RESUME_EVENTS) in gateway.rasa.appended
     assert [action for action, _ in audit_actions(gateway, conversation)] == ["claimed", "replied", "handed_back"]
 
 

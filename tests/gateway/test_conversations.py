@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.gateway import ConversationService, EventBus, MessageAdded, MessageRejected, RasaClient, StateChanged
 from bot.gateway.conversations import TRANSITIONS
+from bot.gateway.rasa import RESUME_EVENTS
 from bot.store import ConversationState, Handoff, Message, StaffMember
 from tests.support.fake_rasa import TOKEN
 from tests.support.rasa_tables import add_tracker_event, tracker_event_count
@@ -133,7 +134,7 @@ async def test_handoff_payload_moves_to_waiting_then_claim_reply_hand_back(servi
     assert await service.hand_back(conversation.id)
     await settle(service)
     assert (await service.get(conversation.id)).state == ConversationState.BOT
-    assert fake.appended == [(conversation.id, [{"event": "resume"}])]
+    assert fake.appended == [(conversation.id, RESUME_EVENTS)]
     texts = [m.text for m in await service.history(conversation.id)]
     assert "En medarbejder har overtaget samtalen. Du skriver nu med Anne." in texts
     assert "Du skriver nu med chatbotten igen." in texts
@@ -173,7 +174,7 @@ async def test_closed_conversation_reopens_when_the_citizen_writes_again(service
     await service.receive(conversation.id, "Hej igen")
     await settle(service)
     assert (await service.get(conversation.id)).state == ConversationState.BOT
-    assert fake.appended[-1] == (conversation.id, [{"event": "resume"}])
+    assert fake.appended[-1] == (conversation.id, RESUME_EVENTS)
     assert fake.texts_for(conversation.id)[-1] == "Hej igen"
 
 

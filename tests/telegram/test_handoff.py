@@ -4,6 +4,7 @@ to the assistant, closing with the satisfaction question. Staff act through the 
 from __future__ import annotations
 
 from bot.gateway import satisfaction
+from bot.gateway.rasa import RESUME_EVENTS
 from bot.store import Conversation, ConversationState, Message, Sender
 
 CHAT = 6161
@@ -46,7 +47,7 @@ async def test_handoff_claim_reply_typing_and_hand_back(gateway):
     assert await service.hand_back(conversation.id, staff_id)
     await citizen.expect("Du skriver nu med chatbotten igen")
     await gateway.fake.wait_for(lambda: gateway.rasa.appended, 5, "resume")
-    assert gateway.rasa.appended[0] == (conversation.id, [{"event": "resume"}])
+    assert gateway.rasa.appended[0] == (conversation.id, RESUME_EVENTS)
     seen = citizen.seen()
     await citizen.send("Hvordan virker MitID?")
     await citizen.expect("Hjalp det?", after=seen)
