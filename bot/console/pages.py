@@ -141,7 +141,6 @@ async def conversation_page(request: Request) -> Response:
             request, "refused.html", "Samtalen findes ikke", status=404,
             text="Samtalen findes ikke. Borgeren kan have slettet den.",
         )
-    await console.desk.opened(request.state.staff, conversation_id)
     return await show(request, "conversation.html", "Samtale", conversation_id=conversation_id)
 
 

@@ -45,6 +45,7 @@ class StaffConnection:
         self.console = console_of(socket)
         self._send_lock = asyncio.Lock()
         self._watch: asyncio.Task[None] | None = None
+        self._opened: set[str] = set()
 
     async def run(self) -> None:
         await self.socket.accept()
@@ -111,6 +112,10 @@ class StaffConnection:
                 await self._send({"type": "queue", "event": event})
 
     async def _start_watching(self, conversation_id: str, after: int) -> None:
+        # The transcript is read here, so this is where opening a conversation is audited (once per connection).
+        if conversation_id not in self._opened:
+            self._opened.add(conversation_id)
+            await self.console.desk.opened(self.staff, conversation_id)
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

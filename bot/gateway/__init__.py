@@ -2,7 +2,8 @@
 
 What other parts build on:
 - `ConversationService` (`app.state.service`): start, receive, history, request_handoff, claim,
-  reply_as_staff, hand_back, close, delete, set_typing; it emits events on `service.events`.
+  reply_as_staff, hand_back, offer_booking, close, delete, set_typing; it emits events on `service.events`.
+  A satisfaction button's payload (`bot.gateway.satisfaction`) is stored by `receive`, never sent to Rasa.
 - `Delivery` (`app.state.delivery`): subscribe to `conversation_topic(id)` or `STAFF_TOPIC`.
 """
 from bot.gateway.app import create_app

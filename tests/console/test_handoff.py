@@ -77,7 +77,7 @@ async def test_claim_reply_answer_hand_back(gateway):
         await person.say("Hvordan får jeg MitID?")
         await person.until(lambda m: m["sender"] == "bot" and "MitID" in m["text"])
         assert (conversation, RESUME_EVENTS) in gateway.rasa.appended
-    assert [action for action, _ in audit_actions(gateway, conversation)] == ["claimed", "replied", "handed_back"]
+    assert [action for action, _ in audit_actions(gateway, conversation)] == ["opened", "claimed", "replied", "handed_back"]
 
 
 async def test_second_claim_is_refused_by_the_database(gateway):
@@ -162,12 +162,16 @@ async def test_presence_is_what_the_handoff_decision_reads(gateway):
     assert not online()
 
 
-async def test_opening_a_conversation_is_audited(gateway):
+async def test_reading_a_conversation_is_audited(gateway):
     anna = await sign_in(gateway.url, "anna")
     async with citizen(gateway.url) as person:
         page = await anna.client.get(f"/staff/conversations/{person.conversation_id}")
         assert page.status_code == 200
-    assert audit_actions(gateway, person.conversation_id)[0][0] == "opened"
+        async with anna.socket() as live:
+            for _ in range(2):  # the same connection watching again is one opening
+                await live.send(type="watch", conversation_id=person.conversation_id, after=0)
+                await live.next("message", lambda e: e["message"]["sender"] == "bot")
+    assert audit_actions(gateway, person.conversation_id) == [("opened", 1)]
     missing = await anna.client.get("/staff/conversations/" + "0" * 32)
     assert missing.status_code == 404
 
