@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from bot.channels.telegram import SECRET_HEADER
 from bot.store import ConversationState, Message, Sender
-from tests.telegram.conftest import LONG_ANSWER, TIME_PAYLOAD
-from tests.telegram.fake_bot_api import text_update
+from tests.telegram.conftest import LONG_ANSWER, TIME_PAYLOAD, start_gateway
+from tests.telegram.fake_bot_api import message_update, text_update
+from tests.telegram.support import serving
 
 CHAT = 4242
 
@@ -105,6 +107,36 @@ async def test_a_photo_with_a_caption_passes_the_caption_on(gateway):
     await citizen.expect("Hjalp det?")
     conversation = await conversation_of(gateway)
     assert gateway.rasa.texts_for(conversation.id) == ["Hvad betyder det her om MitID?"]
+
+
+@pytest.mark.parametrize(
+    "kind, content, said",
+    [
+        ("voice", {"voice": {"file_id": "v1", "file_unique_id": "uv1", "duration": 4}}, "en lydbesked"),
+        ("sticker", {"sticker": {"file_id": "s1", "file_unique_id": "us1", "type": "regular", "width": 512,
+                                 "height": 512, "is_animated": False, "is_video": False}}, "et klistermærke"),
+        ("document", {"document": {"file_id": "d1", "file_unique_id": "ud1", "file_name": "brev.pdf"}}, "en fil"),
+    ],
+)
+async def test_voice_notes_stickers_and_files_get_the_same_kind_answer(gateway, kind, content, said):
+    citizen = gateway.citizen(CHAT)
+    assert await gateway.fake.deliver(message_update(gateway.fake.next_update_id(), CHAT, **content)) == 200
+    await citizen.expect(f"Du har sendt {said}. Vi kan kun læse tekst")
+    assert gateway.rasa.received == []
+
+
+async def test_a_citizen_writing_too_fast_is_asked_to_wait(fake_api, fake_rasa, database, with_settings):
+    gateway, port = await start_gateway(
+        fake_api, fake_rasa, database, with_settings(rate_limit_messages=2, rate_limit_seconds=60)
+    )
+    async with serving(gateway.app, port):
+        await gateway.fake.wait_for(lambda: gateway.fake.webhook_url, 15, "setWebhook")
+        citizen = gateway.citizen(CHAT)
+        for text in ("Hej", "Hallo", "Er der nogen?"):
+            await citizen.send(text)
+        await citizen.expect("Du har sendt mange beskeder på kort tid")
+        conversation = await conversation_of(gateway)
+        assert [m.text for m in stored(gateway, conversation.id) if m.sender == Sender.CITIZEN] == ["Hej", "Hallo"]
 
 
 async def test_an_answer_over_4096_characters_is_split_where_a_sentence_ends(gateway):

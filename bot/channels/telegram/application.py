@@ -25,6 +25,7 @@ def build_application(settings: TelegramSettings) -> Application:
         .token(settings.token)
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
+        .job_queue(None)
     )
     if settings.mode == WEBHOOK:
         builder = builder.updater(None)  # the gateway's own route receives the updates
