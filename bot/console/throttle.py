@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.console.sessions import as_utc
@@ -71,20 +72,28 @@ class LoginThrottle:
                         raise
 
     def _count(self, rule: Rule) -> None:
+        # One UPDATE counts, so two failures at the same moment are two (it locks the row on PostgreSQL
+        # and takes SQLite's write lock) rather than both reading 1 and writing 2.
         now = self.clock()
         with self.db.session() as session:
-            row = session.get(ThrottleRow, rule.key)
-            if row is None:
-                row = ThrottleRow(key=rule.key, failures=0, last_failure_at=now)
-                session.add(row)
-            elif as_utc(row.last_failure_at) + self.forget_after <= now:
-                row.failures = 0
-            row.failures += 1
-            row.last_failure_at = now
-            over = row.failures - rule.free_attempts
+            counted = session.execute(
+                update(ThrottleRow)
+                .where(ThrottleRow.key == rule.key)
+                .values(
+                    failures=case((ThrottleRow.last_failure_at <= now - self.forget_after, 1), else_=ThrottleRow.failures + 1),
+                    last_failure_at=now,
+                )
+            ).rowcount
+            if not counted:
+                session.add(ThrottleRow(key=rule.key, failures=1, last_failure_at=now))
+                session.flush()
+            failures = session.scalar(select(ThrottleRow.failures).where(ThrottleRow.key == rule.key))
+            over = failures - rule.free_attempts
             if over >= 0:
                 delay = min(self.max_delay, self.first_delay * 2**min(over, 30))
-                row.blocked_until = now + timedelta(seconds=delay)
+                session.execute(
+                    update(ThrottleRow).where(ThrottleRow.key == rule.key).values(blocked_until=now + timedelta(seconds=delay))
+                )
 
     def succeeded(self, username: str) -> None:
         """The user name's count starts again; the address's only ages out, so one good account

@@ -47,10 +47,14 @@ class Gateway:
 
 
 @contextlib.contextmanager
-def running_gateway(directory: Path, console: ConsoleSettings, municipality: Municipality | None = None) -> Iterator[Gateway]:
-    """The gateway with its console on a free loopback port, staff "anna" (admin) and "bo" (staff)."""
+def running_gateway(
+    directory: Path, console: ConsoleSettings, municipality: Municipality | None = None, database_url: str | None = None
+) -> Iterator[Gateway]:
+    """The gateway with its console on a free loopback port, staff "anna" (admin) and "bo" (staff).
+
+    The database is a new SQLite file in `directory` unless `database_url` names an empty one."""
     fake = FakeRasa()
-    db = Database(f"sqlite:///{directory / 'console.db'}")
+    db = Database(database_url or f"sqlite:///{directory / 'console.db'}")
     db.upgrade()
     create_events_table(db)
     create_staff(db)
