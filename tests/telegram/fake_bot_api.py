@@ -106,6 +106,7 @@ def utf16_length(text: str) -> int:
 class FakeBotAPI:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
+        self.url = ""  # where it is served, once it is
         self.calls: list[Call] = []
         self.chats: dict[int, list[Sent]] = {}
         self.webhook_url = ""
