@@ -112,7 +112,8 @@
       ["Kanal", data.channel_label],
       ["Årsag", data.reason_label],
       ["Emne", data.topic_label],
-      ["Venter siden", data.waiting_since ? BH.clock(data.waiting_since) + " (" + BH.waitedText(data.waiting_since) + ")" : null],
+      ["Venter siden", data.state === "waiting" && data.waiting_since
+        ? BH.clock(data.waiting_since) + " (" + BH.waitedText(data.waiting_since) + ")" : null],
       ["Startet", data.created_at ? new Date(data.created_at).toLocaleString("da-DK") : null],
       ["Tilfredshed", data.satisfaction ? data.satisfaction + " ud af 5" : null]
     ];
