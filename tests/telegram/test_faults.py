@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.channels.telegram import texts
+import httpx
+
+from bot.channels.telegram import SECRET_HEADER, texts
 from bot.store import ConversationState, Message, Sender
-from tests.telegram.fake_bot_api import blocked_update, text_update
+from tests.support.servers import free_port, serve_in_thread
+from tests.telegram.conftest import start_gateway
+from tests.telegram.fake_bot_api import FakeBotAPI, blocked_update, text_update
+from tests.telegram.support import eventually, serving
 
 CHAT = 5151
 
@@ -131,3 +136,35 @@ async def test_updates_arrive_by_polling_when_there_is_no_public_address(polling
     await citizen.expect("Hjalp det?")
     conversation = await conversation_of(gateway)
     assert gateway.rasa.texts_for(conversation.id) == ["/greet", "/mitid_help"]
+
+
+async def test_a_wrong_token_leaves_the_channel_off_and_the_rest_of_the_gateway_up(
+    fake_rasa, database, gateway_settings, caplog
+):
+    fake = FakeBotAPI(token="999:another-bots-token")
+    with serve_in_thread(fake.app()) as api_url:
+        gateway, port = await start_gateway((fake, api_url), fake_rasa, database, gateway_settings)
+        async with serving(gateway.app, port) as url:
+            await fake.wait_for(lambda: fake.calls_of("getMe"), 10, "getMe")
+            await eventually(lambda: "Telegram refused TELEGRAM_BOT_TOKEN" in caplog.text, 10)
+            async with httpx.AsyncClient() as client:
+                assert (await client.get(f"{url}/health")).status_code == 200
+                update = text_update(1, CHAT, "Hej")
+                refused = await client.post(
+                    f"{url}/telegram/webhook", json=update, headers={SECRET_HEADER: gateway.settings.webhook_secret}
+                )
+            assert refused.status_code == 503
+            assert not fake.webhook_url
+
+
+async def test_telegram_unreachable_at_start_is_tried_again_until_it_answers(fake_rasa, database, gateway_settings):
+    fake, api_port = FakeBotAPI(), free_port()
+    gateway, port = await start_gateway((fake, f"http://127.0.0.1:{api_port}"), fake_rasa, database, gateway_settings)
+    async with serving(gateway.app, port):
+        await asyncio.sleep(1.5)  # a few refused connections
+        assert not gateway.channel.ready.is_set()
+        with serve_in_thread(fake.app(), port=api_port):
+            await eventually(gateway.channel.ready.is_set, 15, "the channel to connect")
+            citizen = gateway.citizen(CHAT)
+            await citizen.send("Hvad med MitID?")
+            await citizen.expect("Hjalp det?")

@@ -90,6 +90,7 @@ class TelegramChannel:
                 break
             except InvalidToken:
                 logger.error("Telegram refused TELEGRAM_BOT_TOKEN; the Telegram channel stays off")
+                await self.outbox.close()
                 return
             except TelegramError as error:
                 logger.warning("Could not reach Telegram (%s); trying again in %.0f s", error, pause)

@@ -82,6 +82,8 @@ class Outbox:
 
     def put(self, chat_id: int, item: Outgoing) -> None:
         """Queue one call; never waits, so it is safe inside an event handler."""
+        if self._closing:
+            return
         queue = self._queues.setdefault(chat_id, deque())
         if item.kind == "typing" and queue:
             return  # a typing indicator behind other messages would be stale when it arrives
@@ -89,9 +91,7 @@ class Outbox:
         if chat_id not in self._workers:
             self._workers[chat_id] = asyncio.create_task(self._work(chat_id), name=f"telegram-outbox-{chat_id}")
 
-    def pending(self, chat_id: int | None = None) -> int:
-        if chat_id is not None:
-            return len(self._queues.get(chat_id, ()))
+    def pending(self) -> int:
         return sum(len(queue) for queue in self._queues.values())
 
     def forget(self, chat_id: int) -> None:
