@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking_context import BookingContext, UsesBookingContext
+from actions.context import citizen_channel
 from bot.booking.phone import format_phone, normalise_phone
 from bot.booking.phrases import TimeWish, format_clock, format_day, parse_time_wish
 from bot.booking.service import Booked, BookingRequest, NotBookable, SlotTaken
@@ -284,7 +285,7 @@ class ValidateBookingForm(UsesBookingContext, FormValidationAction):
             first_name=tracker.get_slot("booking_name"),
             phone=tracker.get_slot("booking_phone") if kind is BookingKind.CALLBACK else None,
             topic=topic,
-            channel=tracker.get_latest_input_channel(),
+            channel=citizen_channel(tracker),
             conversation_id=tracker.sender_id,
             summary=summarise(tracker.events, reason, topic),
         )

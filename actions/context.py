@@ -18,3 +18,10 @@ def municipality() -> Municipality:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def citizen_channel(tracker) -> str | None:
+    """The citizen's own channel ("web", "telegram"): the gateway sends it as message metadata,
+    since to Rasa every message arrives through the REST channel."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    return metadata.get("channel") or tracker.get_latest_input_channel()

@@ -10,6 +10,7 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_context import BookingContext, UsesBookingContext
+from actions.context import citizen_channel
 from bot.booking.handoff import HandoffMode, HandoffRequest
 from bot.booking.struggle import REASON_SLOT, Reason, latest_question, struggle_reason
 from bot.booking.summary import summarise
@@ -37,7 +38,7 @@ def offer_person(
         dispatcher.utter_message(response=INTRODUCTIONS[reason])
     try:
         decision = context.desk.request_person(
-            HandoffRequest(tracker.sender_id, tracker.get_latest_input_channel(), reason.value, topic, summary)
+            HandoffRequest(tracker.sender_id, citizen_channel(tracker), reason.value, topic, summary)
         )
     except DatabaseUnavailable as error:
         logger.error("Could not decide on a handoff: %s", error)
