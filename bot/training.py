@@ -49,9 +49,17 @@ def train(
     data: Path = PROJECT_ROOT / "data",
     model_name: str = MODEL_NAME,
     nlu_only: bool = False,
+    cache_dir: Path | None = None,
 ) -> tuple[Path, float]:
-    """Trains one model into out_dir; returns its path and the seconds it took."""
+    """Trains one model into out_dir; returns its path and the seconds it took.
+
+    cache_dir: where Rasa keeps trained components between runs; an empty one forces a real training
+    of everything (tests and `make eval` use one, so their figures never come from an old run).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    env = rasa_environment()
+    if cache_dir is not None:
+        env["RASA_CACHE_DIRECTORY"] = str(cache_dir)
     command = [sys.executable, "-m", "rasa", "train"]
     if nlu_only:
         command += ["nlu", "--nlu", str(data)]
@@ -59,7 +67,7 @@ def train(
         command += ["--domain", str(domain), "--data", str(data)]
     command += ["--config", str(config), "--out", str(out_dir), "--fixed-model-name", model_name, "--quiet"]
     started = time.monotonic()
-    subprocess.run(command, cwd=PROJECT_ROOT, env=rasa_environment(), check=True)
+    subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True)
     model = out_dir / f"{model_name}.tar.gz"
     if not model.exists():
         raise RuntimeError(f"rasa train finished but {model} is missing")

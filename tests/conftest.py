@@ -21,7 +21,7 @@ def trained_model(tmp_path_factory) -> Path:
     reuse = os.environ.get("BORGERHJAELP_TEST_MODEL")
     if reuse:
         return Path(reuse)
-    model, _seconds = train(tmp_path_factory.mktemp("model"))
+    model, _seconds = train(tmp_path_factory.mktemp("model"), cache_dir=tmp_path_factory.mktemp("rasa_cache"))
     return model
 
 

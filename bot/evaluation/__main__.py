@@ -37,7 +37,10 @@ def main() -> None:
         out = args.out or Path(scratch)
         for name, config in PIPELINES.items():
             slug = "danish" if "Danish" in name else "default"
-            model, seconds = train(out / slug, config=config, data=PROJECT_ROOT / "data" / "nlu", nlu_only=True, model_name=slug)
+            model, seconds = train(
+                out / slug, config=config, data=PROJECT_ROOT / "data" / "nlu", nlu_only=True, model_name=slug,
+                cache_dir=Path(scratch) / f"cache-{slug}",
+            )
             for split, examples in (("held-out", clean), ("noisy copy", noisy)):
                 result = score(examples, parse_all(model, [text for text, _ in examples]))
                 rows.append((name, split, result, seconds))
