@@ -594,7 +594,9 @@ class ConversationService:
                     custom = reply.get("custom") if isinstance(reply.get("custom"), dict) else None
                     buttons = [b for b in reply.get("buttons") or [] if isinstance(b, dict)]
                     if custom and isinstance(custom.get("handoff"), dict):
+                        # An instruction to the gateway, kept with the handoff; the citizen never sees it.
                         handoff = custom["handoff"]
+                        custom = {key: value for key, value in custom.items() if key != "handoff"} or None
                     if reply.get("image"):
                         custom = {**(custom or {}), "image": str(reply["image"])}
                     if not text and not buttons and not custom:

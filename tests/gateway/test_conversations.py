@@ -120,6 +120,9 @@ async def test_handoff_payload_moves_to_waiting_then_claim_reply_hand_back(servi
     assert current.state == ConversationState.WAITING
     assert current.handoff_reason == "request_human" and current.summary
     assert any(isinstance(e, StateChanged) and e.reason == "handoff_requested" for e in events)
+    shown = await service.history(conversation.id)
+    assert not any("handoff" in ((m.to_dict().get("payload") or {}).get("custom") or {}) for m in shown)
+    assert all(m.text or (m.to_dict().get("payload") or {}) for m in shown), "no empty bubble for the gateway's instruction"
 
     await service.receive(conversation.id, "Er der nogen?")
     await settle(service)
