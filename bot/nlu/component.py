@@ -102,3 +102,32 @@ class DanishTextNormaliser(GraphComponent):
             if text:
                 message.set(ORIGINAL_TEXT, text)
                 message.set(TEXT, self.normaliser.normalise(text))
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class OriginalTextRestorer(GraphComponent):
+    """Gives each message back the text the citizen wrote, once the intent is known.
+
+    Placed last in the pipeline: the model learns from normalised text, but the actions read what
+    was really written (a booking code "QX9-MZR", a first name "Karen"), not its normalised form.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "OriginalTextRestorer":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            original = message.get(ORIGINAL_TEXT)
+            if original is not None:
+                message.set(TEXT, original)
+        return messages

@@ -49,3 +49,12 @@ def test_heldout_split_covers_every_contract_intent_and_is_never_trained_on():
 
 def load_examples_from(folder: Path) -> list[tuple[str, str]]:
     return [example for path in sorted(folder.glob("*.yml")) for example in load_examples(path)]
+
+
+def test_actions_see_what_the_citizen_wrote_not_the_normalised_text(trained_model):
+    """The model learns from normalised text; a booking code or a first name must reach the actions as typed."""
+    typed = ["aflys min tid QX9-MZR", "Karen", "HJÆÆLP min mit id er spaerret"]
+    parsed = [result for result, _ in parse_all(trained_model, typed)]
+    assert [result["text"] for result in parsed] == typed
+    assert parsed[0]["intent"]["name"] == "cancel_booking"
+    assert parsed[2]["intent"]["name"] == "mitid_blocked"
