@@ -19,7 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MUNICIPALITY_FILE = PROJECT_ROOT / "municipality.yml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CLOSED = "lukket"
-_INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_INTERVAL = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*-\s*(\d{1,2})[:.](\d{2})\s*$")
 
 
 class ConfigError(ValueError):
@@ -81,7 +81,7 @@ class Municipality:
         return values
 
 
-def _parse_intervals(value: Any, where: str) -> tuple[Interval, ...]:
+def parse_intervals(value: Any, where: str) -> tuple[Interval, ...]:
     if value is None or (isinstance(value, str) and value.strip().lower() == CLOSED):
         return ()
     if not isinstance(value, list):
@@ -122,7 +122,7 @@ def parse_municipality(raw: Mapping[str, Any], retention_days: int = 30) -> Muni
     if unknown:
         raise ConfigError(f"opening_hours: unknown weekday(s) {sorted(unknown)}; use {', '.join(WEEKDAYS)}")
     opening_hours = {
-        index: _parse_intervals(hours_section.get(name), f"opening_hours.{name}") for index, name in enumerate(WEEKDAYS)
+        index: parse_intervals(hours_section.get(name), f"opening_hours.{name}") for index, name in enumerate(WEEKDAYS)
     }
     exceptions: dict[date, DayException] = {}
     for position, item in enumerate(raw.get("opening_hours_exceptions") or []):
@@ -133,7 +133,7 @@ def parse_municipality(raw: Mapping[str, Any], retention_days: int = 30) -> Muni
                 day = date.fromisoformat(str(day))
             except ValueError:
                 raise ConfigError(f"{where}: '{day}' is not a date like 2026-12-24") from None
-        exceptions[day] = DayException(day, _parse_intervals(item.get("hours"), where), str(item.get("note", "")))
+        exceptions[day] = DayException(day, parse_intervals(item.get("hours"), where), str(item.get("note", "")))
     try:
         zone = ZoneInfo(str(section.get("timezone", "Europe/Copenhagen")))
     except Exception:

@@ -5,18 +5,13 @@ The weekly hours and exceptions are copied into the database the first time they
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date
 from typing import Any, Mapping
 
-from bot.config import WEEKDAYS, ConfigError, Municipality
+from bot.config import CLOSED, WEEKDAYS, ConfigError, Interval, Municipality, parse_intervals
 from bot.store.models import BookingKind
 
-CLOSED = "lukket"
-_INTERVAL = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*-\s*(\d{1,2})[:.](\d{2})\s*$")
-
-Interval = tuple[time, time]
 
 
 @dataclass(frozen=True)
@@ -53,27 +48,6 @@ class StruggleThresholds:
     fallbacks_in_a_row: int = 2
     not_helped: int = 2
     same_question: int = 3
-
-
-def parse_intervals(value: Any, where: str) -> tuple[Interval, ...]:
-    if value is None or (isinstance(value, str) and value.strip().lower() == CLOSED):
-        return ()
-    if not isinstance(value, list):
-        raise ConfigError(f"{where}: expected '{CLOSED}' or a list like [\"10:00-12:00\"], got {value!r}")
-    intervals = []
-    for item in value:
-        match = _INTERVAL.match(str(item))
-        if not match:
-            raise ConfigError(f"{where}: '{item}' is not an interval like 10:00-12:00")
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        try:
-            start, end = time(h1, m1), time(h2, m2)
-        except ValueError as error:
-            raise ConfigError(f"{where}: '{item}' is not a real time ({error})") from None
-        if end <= start:
-            raise ConfigError(f"{where}: '{item}' ends before it starts")
-        intervals.append((start, end))
-    return tuple(sorted(intervals))
 
 
 def _positive_int(section: Mapping[str, Any], key: str, default: int, where: str, minimum: int = 1) -> int:
