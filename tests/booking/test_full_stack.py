@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import uuid
 
@@ -23,16 +22,8 @@ QUIET = 2.0  # seconds without a new message: the assistant has said all it will
 
 
 @pytest.fixture(scope="module")
-def model(request) -> str:
-    path = os.environ.get("BORGERHJAELP_TEST_MODEL")
-    if path:
-        return path
-    return str(request.getfixturevalue("trained_model"))
-
-
-@pytest.fixture(scope="module")
-def stack(model, tmp_path_factory):
-    with running_stack(model, tmp_path_factory.mktemp("booking-stack")) as stack:
+def stack(trained_model, tmp_path_factory):
+    with running_stack(trained_model, tmp_path_factory.mktemp("booking-stack")) as stack:
         yield stack
 
 

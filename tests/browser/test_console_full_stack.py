@@ -27,17 +27,6 @@ PROJECT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60_000
 
 
-@pytest.fixture(scope="module")
-def model(request) -> str:
-    try:
-        return str(request.getfixturevalue("trained_model"))
-    except pytest.FixtureLookupError:
-        path = os.environ.get("BORGERHJAELP_TEST_MODEL")
-        if not path:
-            pytest.skip("no trained model: needs the `trained_model` fixture or BORGERHJAELP_TEST_MODEL")
-        return path
-
-
 def always_open(directory: Path) -> Path:
     """municipality.yml, but borgerservice is open every day, all day, and no holiday closes it."""
     config = yaml.safe_load((PROJECT / "municipality.yml").read_text(encoding="utf-8"))
@@ -62,10 +51,10 @@ def add_staff(database_url: str, username: str, first_name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(model, tmp_path_factory):
+def stack(trained_model, tmp_path_factory):
     directory = tmp_path_factory.mktemp("console-stack")
     env = {"MUNICIPALITY_CONFIG": str(always_open(directory)), "RASA_TIMEOUT": "30"}
-    with running_stack(model, directory, env=env) as running:
+    with running_stack(trained_model, directory, env=env) as running:
         add_staff(running.database_url, "anna", "Anna")
         add_staff(running.database_url, "bo", "Bo")
         yield running

@@ -22,19 +22,8 @@ TIMEOUT = 60
 
 
 @pytest.fixture(scope="module")
-def model(request) -> str:
-    try:
-        return str(request.getfixturevalue("trained_model"))
-    except pytest.FixtureLookupError:
-        path = os.environ.get("BORGERHJAELP_TEST_MODEL")
-        if not path:
-            pytest.skip("no trained model: needs the `trained_model` fixture or BORGERHJAELP_TEST_MODEL")
-        return path
-
-
-@pytest.fixture(scope="module")
-def stack(model, tmp_path_factory):
-    with running_stack(model, tmp_path_factory.mktemp("stack"), env={"RASA_TIMEOUT": "8"}) as stack:
+def stack(trained_model, tmp_path_factory):
+    with running_stack(trained_model, tmp_path_factory.mktemp("stack"), env={"RASA_TIMEOUT": "8"}) as stack:
         yield stack
 
 

@@ -6,7 +6,6 @@ The municipality is open around the clock here, so that a live handoff is offere
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -23,14 +22,6 @@ from tests.telegram.fake_bot_api import TOKEN, FakeBotAPI
 from tests.telegram.support import Citizen, eventually
 
 TIMEOUT = 90.0  # the first answers wait for Rasa and the action server on a busy machine
-
-
-@pytest.fixture(scope="module")
-def model(request) -> str:
-    path = os.environ.get("BORGERHJAELP_TEST_MODEL")
-    if path:
-        return path
-    return str(request.getfixturevalue("trained_model"))
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +42,7 @@ def open_around_the_clock(directory: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(model, fake, tmp_path_factory):
+def stack(trained_model, fake, tmp_path_factory):
     directory = tmp_path_factory.mktemp("telegram-stack")
     env = {
         "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -60,7 +51,7 @@ def stack(model, fake, tmp_path_factory):
         "MUNICIPALITY_CONFIG": str(open_around_the_clock(directory)),
         "RASA_TIMEOUT": "30",
     }
-    with running_stack(model, directory, env=env) as stack:
+    with running_stack(trained_model, directory, env=env) as stack:
         yield stack
 
 
