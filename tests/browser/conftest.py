@@ -37,7 +37,11 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 def browser():
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: run scripts/install_browser_deps.sh")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait as long as actions do: on a busy 2-core CI machine a page update can take
+    # longer than Playwright's 5-second default without anything being wrong.
+    expect.set_options(timeout=15_000)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000)

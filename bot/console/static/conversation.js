@@ -163,8 +163,14 @@
     if (mine && wasHidden) { replyText.focus(); }
   }
 
+  // Only the newest load may draw: an older answer arriving late would undo what came after it
+  // (a note saved while the page was reloading its facts).
+  var loadCount = 0;
+
   function load() {
+    var thisLoad = ++loadCount;
     return BH.api("GET", base).then(function (result) {
+      if (thisLoad !== loadCount) { return; }
       if (!result.ok) {
         if (result.status === 404) { gone(); }
         return;
@@ -301,6 +307,8 @@
       if (empty) { list.removeChild(empty); }
       list.appendChild(noteNode(result.data));
       BH.announce("Noten er gemt.");
+      // A load still under way began before this note existed; a new one supersedes it.
+      if (loadCount > 0) { load(); }
     });
   });
 
