@@ -181,6 +181,38 @@ def audit_page(page, name: str) -> None:
     assert not violations, f"{name}: {describe(violations)}"
 
 
+def test_a_late_reply_answer_does_not_pull_the_focus_out_of_a_note(browser, gateway):
+    """The reply box takes the focus after a send, but not from a staff member already writing a note."""
+    anna = sign_in(browser, gateway.url, "anna")
+    citizen = citizen_asks_for_a_person(browser, gateway.url)
+    anna.locator("#waiting-list .card a").click()
+    anna.get_by_role("button", name="Overtag samtalen").click()
+    reply = anna.get_by_label("Dit svar til borgeren")
+    expect(reply).to_be_focused()
+
+    held = []
+    anna.route("**/reply", lambda route: held.append(route))
+    reply.fill("Et øjeblik")
+    anna.get_by_role("button", name="Send til borgeren").click()
+    anna.wait_for_function("() => document.getElementById('reply-send').disabled")
+    assert len(held) == 1
+    note = anna.get_by_label("Ny note")
+    note.click()
+    note.type("Borgeren")
+    held[0].continue_()
+    anna.wait_for_function("() => !document.getElementById('reply-send').disabled")
+    expect(anna.locator("#transcript .msg--staff").last).to_contain_text("Et øjeblik")
+    anna.keyboard.type(" har ringet før.")  # into whatever has the focus, as a person's keyboard does
+    expect(note).to_be_focused()
+    expect(note).to_have_value("Borgeren har ringet før.")
+    expect(reply).to_have_value("")
+    anna.get_by_role("button", name="Gem note").click()
+    expect(anna.locator("#notes")).to_contain_text("Borgeren har ringet før.")
+    expect(anna.locator("#action-error")).to_be_hidden()
+    anna.context.close()
+    citizen.context.close()
+
+
 def test_console_pages_pass_axe_wcag_21_aa(browser, gateway):
     login = new_page(browser)
     login.goto(gateway.url + "/staff/login")
@@ -209,6 +241,7 @@ def test_console_pages_pass_axe_wcag_21_aa(browser, gateway):
     expect(anna.get_by_label("Dit svar til borgeren")).to_be_visible()
     anna.get_by_label("Dit svar til borgeren").fill("Hej")
     anna.get_by_role("button", name="Send til borgeren").click()
+    expect(anna.locator("#transcript .msg--staff").last).to_contain_text("Hej")
     anna.get_by_label("Ny note").fill("En note")
     anna.get_by_role("button", name="Gem note").click()
     expect(anna.locator("#notes")).to_contain_text("En note")

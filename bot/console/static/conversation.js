@@ -53,6 +53,16 @@
     if (visible) { node.removeAttribute("hidden"); } else { node.setAttribute("hidden", ""); }
   }
 
+  // Answers from the server arrive while the staff member may already be writing elsewhere (a note,
+  // say). Moving the focus then would send the next keystrokes into the reply box, so the reply box
+  // takes the focus only when nothing else that takes text has it.
+  function focusReplyIfFree() {
+    var active = document.activeElement;
+    var busyElsewhere = active && active !== document.body && !replyForm.contains(active) &&
+      (active.tagName === "TEXTAREA" || active.tagName === "INPUT" || active.tagName === "SELECT");
+    if (!busyElsewhere) { replyText.focus(); }
+  }
+
   // Transcript --------------------------------------------------------------------------------------
 
   function senderLabel(message) {
@@ -160,7 +170,7 @@
     toggle(buttons.close, !deleted && mayEnd);
     var wasHidden = replyForm.hasAttribute("hidden");
     toggle(replyForm, !deleted && mine);
-    if (mine && wasHidden) { replyText.focus(); }
+    if (mine && wasHidden) { focusReplyIfFree(); }
   }
 
   // Only the newest load may draw: an older answer arriving late would undo what came after it
@@ -252,7 +262,7 @@
       }
       replyText.value = "";
       addMessage(result.data);
-      replyText.focus();
+      focusReplyIfFree();
     }, function () {
       replySend.disabled = false;
       showError("Svaret blev ikke sendt: ingen forbindelse til serveren. Prøv igen.");
@@ -292,11 +302,15 @@
 
   var noteForm = document.getElementById("note-form");
   var noteText = document.getElementById("note-text");
+  var noteSave = document.getElementById("note-save");
   noteForm.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = noteText.value.trim();
     if (!text) { return; }
+    showError("");
+    noteSave.disabled = true;
     BH.api("POST", base + "/notes", { text: text }).then(function (result) {
+      noteSave.disabled = false;
       if (!result.ok) {
         showError(result.data.text || "Noten blev ikke gemt.");
         return;
@@ -309,6 +323,9 @@
       BH.announce("Noten er gemt.");
       // A load still under way began before this note existed; a new one supersedes it.
       if (loadCount > 0) { load(); }
+    }, function () {
+      noteSave.disabled = false;
+      showError("Noten blev ikke gemt: ingen forbindelse til serveren. Prøv igen.");
     });
   });
 
