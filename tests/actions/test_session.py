@@ -41,3 +41,45 @@ def test_every_placeholder_in_the_answers_has_a_value():
                 assert placeholder in domain["slots"] or placeholder in filled_by_actions, f"{name}: {{{placeholder}}}"
                 if placeholder.startswith(config_prefixes):
                     assert placeholder in config_values, f"{name}: municipality.yml has no {placeholder}"
+
+
+def test_a_new_session_forgets_a_half_filled_booking_form_but_keeps_the_other_slots():
+    """A form answered halfway and left for an hour must start from its first question again:
+    a kept answer would make the new form skip questions the citizen never saw in this session."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import Event, SlotSet as RasaSlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+    from tests.booking.helpers import in_form, session, user
+
+    domain_dict = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    # A slot no form owns, such as a citizen's preference, is meant to survive a new session.
+    domain_dict["slots"]["preferred_language"] = {"type": "text", "mappings": [{"type": "custom"}]}
+    domain = Domain.from_dict(domain_dict)
+    old_session = session(
+        user("jeg vil tale med en", "book_helper"),
+        RasaSlotSet("handoff_reason", "asked_for_booking"),
+        RasaSlotSet("preferred_language", "da"),
+        *in_form(
+            "booking_form",
+            "booking_time",
+            RasaSlotSet("booking_kind", "callback"),
+            RasaSlotSet("booking_topic", "mitid_get"),
+            RasaSlotSet("booking_time_options", ["2026-11-23T09:00:00+00:00"]),
+        ),
+    )
+    tracker = DialogueStateTracker.from_events("citizen", old_session, slots=domain.slots)
+    assert tracker.active_loop_name == "booking_form" and tracker.get_slot("booking_kind") == "callback"
+
+    sdk_tracker = Tracker.from_dict(tracker.current_state(EventVerbosity.ALL))
+    result = asyncio.run(ActionSessionStart().run(CollectingDispatcher(), sdk_tracker, domain.as_dict()))
+    for event in result:  # applied as Rasa applies them: SessionStarted empties the tracker first
+        tracker.update(Event.from_parameters(event), domain)
+
+    assert tracker.active_loop_name is None
+    form_state = ["requested_slot", "handoff_reason", *domain.forms["booking_form"]["required_slots"]]
+    form_state += ["booking_time_options", "booking_time_offset", "booking_failed", "booking_reference"]
+    assert {name: tracker.get_slot(name) for name in form_state} == dict.fromkeys(form_state)
+    assert tracker.get_slot("preferred_language") == "da"
+    for name, value in municipality().answer_values().items():
+        assert tracker.get_slot(name) == value, name
