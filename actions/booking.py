@@ -19,13 +19,14 @@ from rasa_sdk.types import DomainDict
 from actions.booking_context import BookingContext, UsesBookingContext
 from actions.context import citizen_channel
 from bot.booking.phone import format_phone, normalise_phone
-from bot.booking.phrases import TimeWish, format_clock, format_day, parse_time_wish
+from bot.booking.phrases import TimeWish, parse_time_wish
 from bot.booking.service import Booked, BookingRequest, NotBookable, SlotTaken
 from bot.booking.slots import Problem, Slot, as_utc
 from bot.booking.struggle import REASON_SLOT, Reason, latest_question
 from bot.booking.summary import summarise
-from bot.booking.topics import TOPIC_LABELS, topic_from_text, topic_label, what_to_bring
+from bot.booking.topics import topic_from_text, what_to_bring
 from bot.booking.unit import DatabaseUnavailable
+from bot.danish import TOPIC_LABELS, format_clock, format_day, topic_label
 from bot.store.models import BookingKind
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.booking_context import UsesBookingContext
 from actions.handoff import offer_person
 from bot.booking.struggle import Reason, struggle_reason
-from bot.booking.topics import TOPIC_LABELS, is_question
+from bot.danish import TOPIC_LABELS, is_question
 
 SUGGESTIONS = 2
 

@@ -9,8 +9,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import municipality, utcnow
-from bot.booking.phrases import WEEKDAY_NAMES, format_day
 from bot.config import Interval, Municipality
+from bot.danish import WEEKDAY_NAMES, format_day
 
 # How far ahead the answer looks for the next open day and for days that differ from the usual week.
 LOOK_AHEAD_DAYS = 14

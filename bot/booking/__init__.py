@@ -10,7 +10,7 @@ from bot.booking.config import (
 )
 from bot.booking.handoff import HandoffDecision, HandoffDesk, HandoffMode, HandoffRequest, decide_handoff, staff_online
 from bot.booking.phone import format_phone, normalise_phone
-from bot.booking.phrases import TimeWish, format_day, format_moment, parse_time_wish
+from bot.booking.phrases import TimeWish, parse_time_wish
 from bot.booking.reference import new_reference, normalise_reference
 from bot.booking.service import (
     Booked,
@@ -27,7 +27,6 @@ from bot.booking.service import (
 from bot.booking.slots import Choice, Problem, Slot
 from bot.booking.struggle import Reason, reason_label, struggle_reason
 from bot.booking.summary import summarise
-from bot.booking.topics import TOPIC_LABELS, is_question, topic_label
 from bot.booking.unit import DatabaseUnavailable
 
 __all__ = [
@@ -52,13 +51,9 @@ __all__ = [
     "Slot",
     "SlotTaken",
     "StruggleThresholds",
-    "TOPIC_LABELS",
     "TimeWish",
     "decide_handoff",
-    "format_day",
-    "format_moment",
     "format_phone",
-    "is_question",
     "new_reference",
     "normalise_phone",
     "normalise_reference",
@@ -69,5 +64,4 @@ __all__ = [
     "staff_online",
     "struggle_reason",
     "summarise",
-    "topic_label",
 ]

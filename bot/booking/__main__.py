@@ -15,12 +15,11 @@ from sqlalchemy import select
 from bot.booking.availability import read_availability, schedule_is_loaded
 from bot.booking.config import parse_booking_settings
 from bot.booking.phone import format_phone
-from bot.booking.phrases import WEEKDAY_NAMES, format_day, format_moment
 from bot.booking.service import BookingService
 from bot.booking.slots import as_utc
-from bot.booking.topics import topic_label
 from bot.booking.unit import DatabaseUnavailable, unit_of_work
 from bot.config import ConfigError, load_municipality
+from bot.danish import WEEKDAY_NAMES, format_day, format_moment, topic_label
 from bot.store.db import Database, database_url_from_env
 from bot.store.models import Booking, BookingKind, BookingStatus
 

@@ -1,18 +1,14 @@
-"""Danish dates and times: how the assistant writes them, and what a citizen means by them.
-
-Written:  "tirsdag 24. nov. kl. 10.00".
-Understood: "i morgen kl 10", "på torsdag", "efter frokost", "halv 11", "24/11 kl. 9.30",
-"næste uge", "hurtigst muligt", and the written form itself (the time buttons send it back).
+"""What a citizen means by a time: "i morgen kl 10", "på torsdag", "efter frokost", "halv 11",
+"24/11 kl. 9.30", "næste uge", "hurtigst muligt", and the form the assistant writes
+("tirsdag 24. nov. kl. 10.00", bot/danish.py), since the time buttons send it back.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
-WEEKDAY_NAMES = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
-MONTH_ABBREVIATIONS = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
 _MONTHS = {
     "jan": 1, "januar": 1, "feb": 2, "februar": 2, "mar": 3, "marts": 3, "apr": 4, "april": 4, "maj": 5,
     "jun": 6, "juni": 6, "jul": 7, "juli": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
@@ -27,21 +23,6 @@ _SOONEST = re.compile(
     r"\b(hurtigst( muligt)?|snarest( muligt)?|så hurtigt som muligt|så snart som muligt|første ledige|"
     r"førstkommende|tidligst muligt|asap|lige ?meget|hvornår som helst|når som helst|det samme)\b"
 )
-
-
-def format_day(day: date) -> str:
-    """'tirsdag 24. nov.'"""
-    return f"{WEEKDAY_NAMES[day.weekday()]} {day.day}. {MONTH_ABBREVIATIONS[day.month - 1]}"
-
-
-def format_clock(moment: time) -> str:
-    """'kl. 10.00'"""
-    return f"kl. {moment.hour:02d}.{moment.minute:02d}"
-
-
-def format_moment(moment: datetime) -> str:
-    """'tirsdag 24. nov. kl. 10.00' for a local (Copenhagen) datetime."""
-    return f"{format_day(moment.date())} {format_clock(moment.time())}"
 
 
 @dataclass(frozen=True)

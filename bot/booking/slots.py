@@ -12,7 +12,8 @@ from typing import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from bot.booking.availability import Window
-from bot.booking.phrases import TimeWish, format_moment
+from bot.booking.phrases import TimeWish
+from bot.danish import format_moment
 from bot.store.models import BookingKind
 
 

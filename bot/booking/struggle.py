@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from bot.booking.config import StruggleThresholds
-from bot.booking.topics import is_question
+from bot.danish import is_question
 
 Event = Mapping[str, Any]
 

@@ -5,7 +5,7 @@ from collections import Counter
 from typing import Sequence
 
 from bot.booking.struggle import DID_THAT_HELP_ACTIONS, Event, Reason, current_session, intent_of, reason_label
-from bot.booking.topics import TOPIC_LABELS, is_question, topic_label
+from bot.danish import TOPIC_LABELS, is_question, topic_label
 
 MAX_QUOTE = 120
 QUOTES = 3

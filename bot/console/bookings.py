@@ -14,13 +14,12 @@ from sqlalchemy import delete, select, update
 
 from bot.booking.config import parse_booking_settings
 from bot.booking.phone import format_phone
-from bot.booking.phrases import WEEKDAY_NAMES, format_day, format_moment
 from bot.booking.service import BookingService
-from bot.booking.topics import topic_label
 from bot.config import Municipality
 from bot.console import audit, texts
 from bot.console.desk import Refused
 from bot.console.sessions import StaffIdentity, as_utc
+from bot.danish import WEEKDAY_NAMES, format_day, format_moment, topic_label
 from bot.gateway.conversations import ConversationNotFound, ConversationService
 from bot.store import AvailabilityException, AvailabilityRule, Booking, BookingKind, BookingStatus, Database
 from bot.store.models import utcnow

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from bot.booking.struggle import reason_label
-from bot.booking.topics import topic_label
 from bot.console import audit
 from bot.console.sessions import StaffIdentity, as_utc
+from bot.danish import topic_label
 from bot.gateway import satisfaction
 from bot.gateway.conversations import ConversationNotFound, ConversationService, MessageRejected
 from bot.store import Booking, Conversation, ConversationState, Database, Message, Sender, StaffMember

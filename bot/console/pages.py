@@ -10,7 +10,6 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.booking.phrases import WEEKDAY_NAMES
 from bot.config import ConfigError
 from bot.console import audit, rendering
 from bot.console.auth import (
@@ -30,6 +29,7 @@ from bot.console.bookings import upcoming_by_day
 from bot.console.desk import Refused, canned_answers, delete_canned, save_canned
 from bot.console.presence import set_presence
 from bot.console.sessions import same_token
+from bot.danish import WEEKDAY_NAMES
 from bot.store import Conversation, Presence
 from bot.store.models import utcnow
 
