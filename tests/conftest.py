@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: a Rasa model trained once per test session."""
+"""Fixtures shared by the whole suite: a Rasa model trained once per test session, the running stack,
+and (from tests/support/gateway_fixtures.py) a stand-in Rasa with the gateway's database."""
 from __future__ import annotations
 
 import os
@@ -9,6 +10,9 @@ import pytest
 from bot.training import train
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# The stand-in Rasa and the database for the gateway and Telegram tests.
+pytest_plugins = ["tests.support.gateway_fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Fixtures: the fake Bot API on loopback, a stand-in Rasa, and the gateway with its Telegram channel."""
+"""Fixtures: the fake Bot API on loopback, the stand-in Rasa's Telegram answers, and the gateway with its
+Telegram channel. The stand-in and the database come from tests/support/gateway_fixtures.py."""
 from __future__ import annotations
 
 import secrets
@@ -8,12 +9,12 @@ from typing import Any, AsyncIterator, Iterator
 import pytest
 
 from bot.channels.telegram import POLLING, WEBHOOK, TelegramChannel, TelegramSettings
-from bot.config import Settings, load_municipality
+from bot.config import load_municipality
 from bot.gateway import ConversationService, create_app
 from bot.gateway.settings import GatewaySettings
 from bot.store import Conversation, ConversationState, Database, StaffMember
-from tests.support.fake_rasa import TOKEN, FakeRasa
-from tests.support.rasa_tables import create_events_table
+from tests.support.fake_rasa import FakeRasa
+from tests.support.gateway_fixtures import gateway_settings_for
 from tests.support.servers import free_port, serve_in_thread
 from tests.telegram.fake_bot_api import TOKEN as BOT_TOKEN
 from tests.telegram.fake_bot_api import FakeBotAPI
@@ -41,10 +42,8 @@ class TelegramFakeRasa(FakeRasa):
 
 
 @pytest.fixture
-def fake_rasa() -> Iterator[tuple[FakeRasa, str]]:
-    fake = TelegramFakeRasa()
-    with serve_in_thread(fake.app()) as url:
-        yield fake, url
+def rasa_stand_in() -> FakeRasa:
+    return TelegramFakeRasa()
 
 
 @pytest.fixture
@@ -55,26 +54,8 @@ def fake_api() -> Iterator[tuple[FakeBotAPI, str]]:
 
 
 @pytest.fixture
-def database(tmp_path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'gateway.db'}")
-    db.upgrade()
-    create_events_table(db)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
 def gateway_settings(fake_rasa, database) -> GatewaySettings:
-    _, rasa_url = fake_rasa
-    base = Settings.from_env(
-        {
-            "DATABASE_URL": database.url,
-            "RASA_URL": rasa_url,
-            "RASA_TOKEN": TOKEN,
-            "ACTION_SERVER_URL": f"{rasa_url}/webhook",
-        }
-    )
-    return GatewaySettings(base=base, rate_limit_messages=20, rate_limit_seconds=10, retry_interval=0.1, rasa_timeout=5)
+    return gateway_settings_for(fake_rasa, database, rate_limit_messages=20)
 
 
 @dataclass
