@@ -74,6 +74,27 @@ class Received:
     deleted: bool = False
 
 
+def _add_message(
+    session: Session,
+    conversation_id: str,
+    sender: Sender,
+    text: str,
+    *,
+    payload: dict[str, Any] | None = None,
+    staff_id: int | None = None,
+    client_message_id: str | None = None,
+) -> Message:
+    """One message row, added to the session; the caller flushes when it needs the row's id."""
+    message = Message(
+        conversation_id=conversation_id, sender=sender, text=text, staff_id=staff_id, client_message_id=client_message_id
+    )
+    if payload is not None:
+        # Set only when there is one: a JSON column given None stores JSON null, not SQL NULL.
+        message.payload = payload
+    session.add(message)
+    return message
+
+
 def _sources(states: Iterable[ConversationState], target: ConversationState) -> list[ConversationState]:
     return [state for state in states if (state, target) in TRANSITIONS]
 
@@ -235,14 +256,9 @@ class ConversationService:
                 payload: dict[str, Any] = {"rasa": PENDING if conversation.state == BOT else FOR_STAFF}
                 if rasa_payload:
                     payload["rasa_payload"] = rasa_payload
-                message = Message(
-                    conversation_id=conversation_id,
-                    sender=Sender.CITIZEN,
-                    text=text,
-                    payload=payload,
-                    client_message_id=client_message_id,
+                message = _add_message(
+                    session, conversation_id, Sender.CITIZEN, text, payload=payload, client_message_id=client_message_id
                 )
-                session.add(message)
                 conversation.updated_at = utcnow()
                 session.flush()
                 return ConversationView.of(conversation), MessageView.of(message), False, reopened_from
@@ -268,14 +284,14 @@ class ConversationService:
                     if existing is not None:
                         return ConversationView.of(row), existing, True
                 row.satisfaction = score
-                message = Message(
-                    conversation_id=conversation_id,
-                    sender=Sender.CITIZEN,
-                    text=text.strip() or str(score),
+                message = _add_message(
+                    session,
+                    conversation_id,
+                    Sender.CITIZEN,
+                    text.strip() or str(score),
                     payload={"rasa": FOR_STAFF, "satisfaction": score},
                     client_message_id=client_message_id,
                 )
-                session.add(message)
                 session.flush()
                 return ConversationView.of(row), MessageView.of(message), False
 
@@ -365,14 +381,9 @@ class ConversationService:
                     raise ConversationNotFound(conversation_id)
                 if row.state != HUMAN:
                     raise MessageRejected("not_claimed", "Samtalen er ikke overtaget af en medarbejder.")
-                message = Message(
-                    conversation_id=conversation_id,
-                    sender=Sender.STAFF,
-                    staff_id=staff_id,
-                    text=text,
-                    client_message_id=client_message_id,
+                message = _add_message(
+                    session, conversation_id, Sender.STAFF, text, staff_id=staff_id, client_message_id=client_message_id
                 )
-                session.add(message)
                 row.updated_at = utcnow()
                 session.flush()
                 staff = session.get(StaffMember, staff_id) if staff_id is not None else None
@@ -429,13 +440,9 @@ class ConversationService:
                 row = session.get(Conversation, conversation_id)
                 if row is None:
                     raise ConversationNotFound(conversation_id)
-                message = Message(
-                    conversation_id=conversation_id,
-                    sender=Sender.SYSTEM,
-                    text=text,
-                    payload={"buttons": buttons} if buttons else None,
+                message = _add_message(
+                    session, conversation_id, Sender.SYSTEM, text, payload={"buttons": buttons} if buttons else None
                 )
-                session.add(message)
                 session.flush()
                 return ConversationView.of(row), MessageView.of(message)
 
@@ -602,9 +609,7 @@ class ConversationService:
                     if not text and not buttons and not custom:
                         continue
                     payload = {key: value for key, value in (("buttons", buttons), ("custom", custom)) if value}
-                    message = Message(conversation_id=conversation_id, sender=Sender.BOT, text=text, payload=payload or None)
-                    session.add(message)
-                    stored.append(message)
+                    stored.append(_add_message(session, conversation_id, Sender.BOT, text, payload=payload or None))
                 row.updated_at = utcnow()
                 session.flush()
                 return ConversationView.of(row), [MessageView.of(m) for m in stored], handoff

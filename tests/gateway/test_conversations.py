@@ -5,6 +5,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from bot.gateway import ConversationService, EventBus, MessageAdded, MessageRejected, RasaClient, StateChanged
 from bot.gateway.conversations import TRANSITIONS
@@ -272,3 +273,23 @@ async def test_an_empty_answer_from_rasa_is_never_silence(service, fake_rasa):
     await settle(service)
     last = (await service.history(conversation.id))[-1]
     assert last.sender.value == "system" and "70 00 00 00" in last.text
+
+
+
+async def test_a_message_without_buttons_or_custom_parts_stores_no_payload(service, database, staff):
+    """Every sender's message without extras is stored alike: SQL NULL, never a JSON `null`."""
+    conversation = await service.start("web", "visitor-1", greet=False)
+    await service.receive(conversation.id, "Hvordan får jeg MitID?")
+    await service.receive(conversation.id, "Jeg vil tale med en medarbejder")
+    await settle(service)
+    anne, _ = staff
+    assert await service.claim(conversation.id, staff_id=anne, first_name="Anne")
+    await service.reply_as_staff(conversation.id, staff_id=anne, text="Hej, jeg hjælper dig")
+    with database.session() as session:
+        rows = session.execute(
+            sql("SELECT sender, payload IS NULL, payload FROM messages WHERE conversation_id = :id ORDER BY id"),
+            {"id": conversation.id},
+        ).all()
+    assert [sender for sender, _, stored in rows if stored == "null"] == []
+    assert {sender for sender, no_payload, _ in rows if no_payload} == {"bot", "system", "staff"}
+    assert all(not no_payload for sender, no_payload, _ in rows if sender == "citizen")
