@@ -8,24 +8,15 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.privacy import delete_conversation, purge_older_than
 from bot.store import Conversation, Database, Handoff, Message, Sender
-from tests.support.rasa_tables import add_tracker_event, create_events_table, tracker_event_count
+from tests.support.rasa_tables import add_tracker_event, tracker_event_count
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 PROJECT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def database(tmp_path):
-    db = Database(f"sqlite:///{tmp_path / 'privacy.db'}")
-    db.upgrade()
-    create_events_table(db)
-    yield db
-    db.dispose()
+# `database`: the gateway's SQLite database with Rasa's tracker table, from tests/support/gateway_fixtures.py.
 
 
 def conversation(db: Database, last_active: datetime) -> str:
