@@ -74,6 +74,17 @@ class Received:
     deleted: bool = False
 
 
+def _lock_for_new_message(session: Session, conversation_id: str) -> Conversation | None:
+    """The conversation's row, locked until commit, before a message of it gets its id.
+
+    Clients ask for "messages after id N". On PostgreSQL two transactions could draw ids 10 and 11
+    and commit 11 first; a reader seeing 11 would then never ask for 10. Holding the conversation's
+    row lock while the id is drawn makes one conversation's ids commit in order, across gateway
+    replicas too. SQLite has one writer at a time already and ignores FOR UPDATE.
+    """
+    return session.get(Conversation, conversation_id, with_for_update=True)
+
+
 def _add_message(
     session: Session,
     conversation_id: str,
@@ -241,7 +252,7 @@ class ConversationService:
     ) -> tuple[ConversationView, MessageView, bool, ConversationState | None]:
         try:
             with self.db.session() as session:
-                conversation = session.get(Conversation, conversation_id)
+                conversation = _lock_for_new_message(session, conversation_id)
                 if conversation is None:
                     raise ConversationNotFound(conversation_id)
                 if client_message_id:
@@ -276,7 +287,7 @@ class ConversationService:
 
         def store() -> tuple[ConversationView, MessageView, bool]:
             with self.db.session() as session:
-                row = session.get(Conversation, conversation_id)
+                row = _lock_for_new_message(session, conversation_id)
                 if row is None:
                     raise ConversationNotFound(conversation_id)
                 if client_message_id:
@@ -376,7 +387,7 @@ class ConversationService:
     ) -> MessageView:
         def store() -> tuple[ConversationView, MessageView]:
             with self.db.session() as session:
-                row = session.get(Conversation, conversation_id)
+                row = _lock_for_new_message(session, conversation_id)
                 if row is None:
                     raise ConversationNotFound(conversation_id)
                 if row.state != HUMAN:
@@ -437,7 +448,7 @@ class ConversationService:
     ) -> MessageView:
         def store() -> tuple[ConversationView, MessageView]:
             with self.db.session() as session:
-                row = session.get(Conversation, conversation_id)
+                row = _lock_for_new_message(session, conversation_id)
                 if row is None:
                     raise ConversationNotFound(conversation_id)
                 message = _add_message(
@@ -588,7 +599,7 @@ class ConversationService:
 
         def store() -> tuple[ConversationView, list[MessageView], dict[str, Any] | None] | None:
             with self.db.session() as session:
-                row = session.get(Conversation, conversation_id)
+                row = _lock_for_new_message(session, conversation_id)
                 if row is None:  # deleted while Rasa was thinking
                     return None
                 if message_id is not None:

@@ -3,8 +3,6 @@ both ways, the race for a claim, sessions, and the login back-off."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 
 import pytest
 from alembic import command
@@ -14,28 +12,13 @@ from bot.store import Database
 from bot.store.models import LoginThrottle
 from bot.store.migrate import alembic_config
 from tests.console.support import running_gateway, sign_in, waiting_citizen
-
-SERVER = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+from tests.support.postgres import fresh_postgres_database
 
 
 @pytest.fixture
 def postgres_url():
-    import psycopg2
-
-    try:
-        admin = psycopg2.connect(f"{SERVER}/postgres", connect_timeout=3)
-    except psycopg2.OperationalError:
-        pytest.skip(f"PostgreSQL is not reachable at {SERVER}")
-    admin.autocommit = True
-    name = f"borgerhjaelp_console_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with fresh_postgres_database("borgerhjaelp_console") as url:
+        yield url
 
 
 @pytest.fixture
