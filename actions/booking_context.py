@@ -1,19 +1,21 @@
 """What the booking and handoff actions need: the database, the municipality's rules, a clock.
 
 rasa_sdk builds actions without arguments, so by default this comes from the environment
-(DATABASE_URL, MUNICIPALITY_CONFIG), one per database URL and process. Tests pass their own.
+(DATABASE_URL, MUNICIPALITY_CONFIG, PRESENCE_TIMEOUT_SECONDS), one per database URL and process.
+Tests pass their own.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+import os
 from functools import lru_cache
 from typing import Callable
 from zoneinfo import ZoneInfo
 
 from actions.context import municipality, utcnow
 from bot.booking.config import BookingSettings, StruggleThresholds, parse_booking_settings, parse_struggle_thresholds
-from bot.booking.handoff import HandoffDesk
+from bot.booking.handoff import DEFAULT_PRESENCE_TIMEOUT, HandoffDesk, presence_timeout_from_env
 from bot.booking.service import BookingService
 from bot.config import Municipality
 from bot.store.db import Database, database_url_from_env
@@ -38,7 +40,11 @@ class BookingContext:
 
     @classmethod
     def create(
-        cls, database: Database, place: Municipality, clock: Callable[[], datetime] = utcnow
+        cls,
+        database: Database,
+        place: Municipality,
+        clock: Callable[[], datetime] = utcnow,
+        presence_timeout: float = DEFAULT_PRESENCE_TIMEOUT,
     ) -> "BookingContext":
         settings = parse_booking_settings(place.raw, place)
         return cls(
@@ -46,18 +52,18 @@ class BookingContext:
             settings=settings,
             thresholds=parse_struggle_thresholds(place.raw),
             bookings=BookingService(database, settings, place.timezone, clock),
-            desk=HandoffDesk(database, place, clock),
+            desk=HandoffDesk(database, place, clock, presence_timeout),
             clock=clock,
         )
 
 
 @lru_cache(maxsize=4)
-def _context_for(database_url: str) -> BookingContext:
-    return BookingContext.create(Database(database_url), municipality())
+def _context_for(database_url: str, presence_timeout: float) -> BookingContext:
+    return BookingContext.create(Database(database_url), municipality(), presence_timeout=presence_timeout)
 
 
 def booking_context() -> BookingContext:
-    return _context_for(database_url_from_env())
+    return _context_for(database_url_from_env(), presence_timeout_from_env(os.environ))
 
 
 class UsesBookingContext:

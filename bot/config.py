@@ -29,6 +29,20 @@ class ConfigError(ValueError):
 Interval = tuple[time, time]
 
 
+def env_number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    """A number from the environment: `default` when unset, a clear ConfigError when wrong."""
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"environment: {name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"environment: {name} must be at least {minimum}")
+    return value
+
+
 @dataclass(frozen=True)
 class Borgerservice:
     phone: str

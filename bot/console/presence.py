@@ -2,7 +2,8 @@
 
 "Online" holds only while the staff member's console is open: the console's socket refreshes it,
 and `sweep` turns an online member whose console went quiet into away, so a closed laptop never
-promises citizens a live chat.
+promises citizens a live chat. The handoff decision (`bot.booking.handoff.staff_online`) also
+ignores an "online" older than the same limit, for when no gateway is running to sweep.
 """
 from __future__ import annotations
 

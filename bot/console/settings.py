@@ -5,15 +5,17 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from bot.config import ConfigError
-from bot.gateway.settings import _number
+from bot.booking.handoff import DEFAULT_PRESENCE_TIMEOUT, presence_timeout_from_env
+from bot.config import ConfigError, env_number as _number
 
 
 @dataclass(frozen=True)
 class ConsoleSettings:
     handoff_timeout: float = 300.0  # seconds a citizen waits for staff before a booking is offered instead
     tick_seconds: float = 5.0  # how often waiting conversations and staff presence are checked
-    presence_timeout: float = 120.0  # an "online" staff member whose console went quiet this long is away
+    # An "online" staff member whose console went quiet this long is away; the handoff decision in the
+    # action server uses the same limit (bot.booking.handoff).
+    presence_timeout: float = DEFAULT_PRESENCE_TIMEOUT
     session_hours: float = 12.0  # a login lasts at most this long
     session_idle_minutes: float = 120.0  # and ends sooner when the browser shows no sign of life
     secure_cookies: bool | None = None  # None: Secure when the request came over HTTPS
@@ -27,7 +29,7 @@ class ConsoleSettings:
         return cls(
             handoff_timeout=_number(env, "HANDOFF_TIMEOUT_SECONDS", 300.0, 1.0),
             tick_seconds=_number(env, "CONSOLE_TICK_SECONDS", 5.0, 0.05),
-            presence_timeout=_number(env, "PRESENCE_TIMEOUT_SECONDS", 120.0, 10.0),
+            presence_timeout=presence_timeout_from_env(env),
             session_hours=_number(env, "STAFF_SESSION_HOURS", 12.0, 0.1),
             session_idle_minutes=_number(env, "STAFF_SESSION_IDLE_MINUTES", 120.0, 1.0),
             secure_cookies=None if secure in ("", "auto") else secure in ("1", "true"),

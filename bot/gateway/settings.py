@@ -5,20 +5,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from bot.config import ConfigError, Settings
-
-
-def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"environment: {name} must be a number, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"environment: {name} must be at least {minimum}")
-    return value
+from bot.config import Settings, env_number as _number
 
 
 @dataclass(frozen=True)

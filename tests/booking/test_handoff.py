@@ -1,7 +1,7 @@
 """Struggle triggers and the handoff decision, through the actions, on real trackers and databases."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet
@@ -11,7 +11,7 @@ from actions.booking_context import BookingContext
 from actions.handoff import ActionOfferHuman
 from actions.struggle import ActionCheckStruggle, ActionDidThatHelp
 from bot.booking.handoff import decide_handoff, HandoffMode
-from bot.store.models import Conversation, Handoff, Presence, StaffMember, StaffPresence
+from bot.store.models import Conversation, Handoff, Presence, StaffMember, StaffPresence, utcnow
 
 from .conftest import ZONE
 from .helpers import SENDER, answered, buttons, render, rendered, responses, run, session, slots_of, user
@@ -20,12 +20,14 @@ OPEN = datetime(2026, 11, 23, 11, 0, tzinfo=ZONE)  # Monday, borgerservice open 
 CLOSED = datetime(2026, 11, 23, 16, 0, tzinfo=ZONE)
 
 
-def staff(database, status: Presence, active: bool = True) -> None:
+def staff(database, status: Presence, active: bool = True, refreshed_at: datetime | None = None) -> None:
+    """A staff member whose console last refreshed their presence at `refreshed_at` (default: now),
+    stored in UTC as the console stores it."""
     with database.session() as session_:
         member = StaffMember(username=f"anne{status.value}{active}", first_name="Anne", password_hash="x", active=active)
         session_.add(member)
         session_.flush()
-        session_.add(StaffPresence(staff_id=member.id, status=status))
+        session_.add(StaffPresence(staff_id=member.id, status=status, updated_at=(refreshed_at or utcnow()).astimezone(timezone.utc)))
 
 
 def handoffs(database) -> list[Handoff]:
@@ -48,7 +50,7 @@ def test_decision(online, open_now, mode):
 
 def test_staff_online_and_open_gives_a_live_handoff(desk_context, db, clock):
     clock.now = OPEN
-    staff(db, Presence.ONLINE)
+    staff(db, Presence.ONLINE, refreshed_at=OPEN)
     events = session(*answered("min mitid er spærret", "mitid_blocked"), user("jeg vil tale med en person", "request_human"))
     messages, result = run(ActionOfferHuman(desk_context), events)
     assert responses(messages) == ["utter_handoff_live", None]
@@ -88,6 +90,39 @@ def test_an_inactive_staff_member_does_not_count(desk_context, db, clock):
     staff(db, Presence.ONLINE, active=False)
     messages, _ = run(ActionOfferHuman(desk_context), session(user("menneske tak", "request_human")))
     assert "utter_offer_booking" in responses(messages)
+
+
+@pytest.mark.parametrize(
+    "quiet_for, mode",
+    [(timedelta(seconds=90), "utter_handoff_live"), (timedelta(minutes=3), "utter_offer_booking"), (timedelta(days=2), "utter_offer_booking")],
+    ids=["refreshed 90 s ago", "quiet for 3 minutes", "left online by a crashed gateway"],
+)
+def test_online_counts_only_while_the_console_keeps_it_fresh(desk_context, db, clock, quiet_for, mode):
+    """PRESENCE_TIMEOUT_SECONDS (120 s by default): no console has refreshed a staler "online", so
+    nobody would answer a live chat."""
+    clock.now = OPEN
+    staff(db, Presence.ONLINE, refreshed_at=OPEN - quiet_for)
+    messages, result = run(ActionOfferHuman(desk_context), session(user("menneske tak", "request_human")))
+    assert mode in responses(messages)
+    assert any(e["event"] == "pause" for e in result) is (mode == "utter_handoff_live")
+
+
+def test_the_presence_timeout_setting_is_used(db, municipality, clock):
+    clock.now = OPEN
+    staff(db, Presence.ONLINE, refreshed_at=OPEN - timedelta(minutes=5))
+    patient = BookingContext.create(db, municipality, clock, presence_timeout=600)
+    messages, _ = run(ActionOfferHuman(patient), session(user("menneske tak", "request_human")))
+    assert "utter_handoff_live" in responses(messages)
+
+
+def test_the_action_server_reads_the_same_presence_timeout_as_the_console(monkeypatch, sqlite_url):
+    from actions.booking_context import booking_context
+    from bot.console import ConsoleSettings
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("PRESENCE_TIMEOUT_SECONDS", "45")
+    assert booking_context().desk.presence_timeout == timedelta(seconds=45)
+    assert ConsoleSettings.from_env().presence_timeout == 45
 
 
 def test_conversation_row_is_made_when_the_gateway_has_none(desk_context, db):

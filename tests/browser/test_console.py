@@ -93,6 +93,55 @@ def test_citizen_markup_is_shown_as_text_in_the_console(browser, gateway):
     citizen.context.close()
 
 
+CITIZEN_MARKUP = "[klik](https://evil.example/) https://evil.example/ **fed**"
+STAFF_MARKUP = "Se https://www.borger.dk/ eller [her](https://evil.example/) **nu**"
+
+
+def test_the_assistants_links_are_links_and_everyone_elses_stay_text(browser, gateway):
+    anna = sign_in(browser, gateway.url, "anna")
+    citizen = new_page(browser)
+    citizen.goto(gateway.url + "/")
+    open_widget_with_keyboard(citizen)
+    expect(citizen.locator(".bh-msg--bot").first).to_contain_text("chatbot")
+    citizen.keyboard.type("Hvor finder jeg vejledningen?")
+    citizen.keyboard.press("Enter")
+    expect(citizen.locator(".bh-msg--bot").filter(has_text="Her er vejledningen")).to_have_count(1)
+    citizen.keyboard.type(f"Jeg vil tale med en medarbejder {CITIZEN_MARKUP}")
+    citizen.keyboard.press("Enter")
+    expect(citizen.locator(".bh-msg--bot").filter(has_text="kø")).to_have_count(1)
+
+    anna.locator("#waiting-list .card a").click()
+    anna.get_by_role("button", name="Overtag samtalen").click()
+    anna.get_by_label("Dit svar til borgeren").fill(STAFF_MARKUP)
+    anna.get_by_role("button", name="Send til borgeren").click()
+    transcript = anna.locator("#transcript")
+    expect(transcript.locator(".msg--staff .msg-text")).to_have_text(STAFF_MARKUP)
+
+    # The assistant's answer: a markdown link and a bare address become links, **Husk** bold.
+    answer = transcript.locator(".msg--bot").filter(has_text="Her er vejledningen")
+    guide = answer.get_by_role("link", name="mitid.dk (åbner i et nyt vindue)", exact=True)
+    expect(guide).to_have_attribute("href", "https://www.mitid.dk/hjaelp/")
+    expect(guide).to_have_attribute("rel", "noopener noreferrer")
+    expect(guide).to_have_attribute("target", "_blank")
+    bare = answer.get_by_role("link", name="https://www.borger.dk (åbner i et nyt vindue)", exact=True)
+    expect(bare).to_have_attribute("href", "https://www.borger.dk/")
+    expect(answer.locator("strong")).to_have_text("Husk")
+    expect(answer.locator("a")).to_have_count(2)
+    # The javascript: link is shown as the text it is.
+    expect(answer).to_contain_text("Klik ikke på [dette](javascript:alert(1)).")
+    assert anna.locator('a[href^="javascript"]').count() == 0
+
+    # The citizen's and the staff member's text stays exactly as written: no links, no bold.
+    expect(transcript.locator(".msg--citizen .msg-text").last).to_have_text(f"Jeg vil tale med en medarbejder {CITIZEN_MARKUP}")
+    expect(transcript.locator(".msg--staff .msg-text")).to_have_text(STAFF_MARKUP)
+    assert transcript.locator(".msg--citizen a, .msg--citizen strong, .msg--staff a, .msg--staff strong").count() == 0
+    assert anna.locator('main a[href*="evil.example"]').count() == 0
+
+    audit_page(anna, "conversation with links")
+    anna.context.close()
+    citizen.context.close()
+
+
 def test_live_handoff_in_the_browser(browser, gateway):
     anna = sign_in(browser, gateway.url, "anna")
     bo = sign_in(browser, gateway.url, "bo")

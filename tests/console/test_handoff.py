@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -9,7 +10,7 @@ from bot.booking.handoff import staff_online
 from bot.gateway import satisfaction
 from bot.gateway.rasa import RESUME_EVENTS
 from bot.store import AuditEntry, Conversation, ConversationState, Message, Sender
-from bot.store.models import ConversationNote
+from bot.store.models import ConversationNote, utcnow
 from tests.console.support import citizen, sign_in, waiting_citizen
 
 
@@ -148,8 +149,9 @@ async def test_presence_is_what_the_handoff_decision_reads(gateway):
     anna = await sign_in(gateway.url, "anna")
 
     def online() -> bool:
+        quiet_for = timedelta(seconds=gateway.app.state.console.settings.presence_timeout)
         with gateway.db.session() as session:
-            return staff_online(session)
+            return staff_online(session, utcnow(), quiet_for)
 
     assert not online()
     assert (await anna.api("POST", "/staff/api/presence", {"status": "online"})).json() == {"status": "online"}

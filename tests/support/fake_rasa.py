@@ -24,6 +24,13 @@ GREETING = {
     ],
 }
 
+# Markup as the real answers may carry it (domain.yml writes bare addresses; the widget also knows
+# [label](address) and **bold**), and a javascript: link, which must never become a link.
+GUIDE = {
+    "text": "Her er vejledningen: [mitid.dk](https://www.mitid.dk/hjaelp/) eller https://www.borger.dk. "
+    "**Husk** dit bruger-ID. Klik ikke på [dette](javascript:alert(1))."
+}
+
 
 @dataclass
 class FakeRasa:
@@ -35,6 +42,8 @@ class FakeRasa:
         lowered = text.lower()
         if text == "/greet":
             return [GREETING]
+        if "vejledning" in lowered:
+            return [GUIDE]
         if "mitid" in lowered:
             return [
                 {"text": "Sådan får du en ny adgangskode til MitID: gå til [MitID.dk](https://www.mitid.dk/)."},

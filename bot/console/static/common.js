@@ -6,7 +6,8 @@
  * - The queue: fetched again whenever the staff topic reports a change; a new waiting citizen gives
  *   a short beep (WebAudio, no sound file), a notice in the title bar and a screen reader announcement.
  * - Text from citizens, the assistant and staff is only ever put into the page as text (textContent),
- *   never as HTML.
+ *   never as HTML. The assistant's answers alone get what the widget gives them: links (built with
+ *   createElement, only for http(s) addresses) and bold; citizens' and staff's text stays plain.
  */
 (function () {
   "use strict";
@@ -37,6 +38,49 @@
       if (child) { node.appendChild(typeof child === "string" ? document.createTextNode(child) : child); }
     });
     return node;
+  }
+
+  // The assistant's answers, formatted by the widget's rules (bot/gateway/static/widget/widget.js,
+  // renderText): [label](http(s) address), a bare http(s) address, **bold**. Anything else, a
+  // javascript: link included, stays text. tests/console/test_formatting.py keeps the two patterns equal.
+  var LINK = /\[([^\]\n]{1,200})\]\((https?:\/\/[^\s)]+)\)|(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]])|\*\*([^*\n]{1,200})\*\*/g;
+
+  function safeUrl(value) {
+    try {
+      var url = new URL(value);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function link(label, href) {
+    var url = safeUrl(href);
+    if (!url) { return document.createTextNode(label); }
+    // A new window keeps the conversation open; screen readers are told so (WCAG technique G201).
+    return el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, [
+      label,
+      el("span", { className: "visually-hidden", text: " (åbner i et nyt vindue)" })
+    ]);
+  }
+
+  function appendAssistantText(container, text) {
+    var index = 0;
+    var match;
+    LINK.lastIndex = 0;
+    while ((match = LINK.exec(text)) !== null) {
+      container.appendChild(document.createTextNode(text.slice(index, match.index)));
+      if (match[1]) {
+        container.appendChild(link(match[1], match[2]));
+      } else if (match[3]) {
+        container.appendChild(link(match[3], match[3]));
+      } else {
+        container.appendChild(el("strong", { text: match[4] }));
+      }
+      index = LINK.lastIndex;
+    }
+    container.appendChild(document.createTextNode(text.slice(index)));
+    return container;
   }
 
   function api(method, url, body) {
@@ -216,6 +260,7 @@
     csrf: csrf,
     beeps: 0,
     el: el,
+    appendAssistantText: appendAssistantText,
     api: api,
     send: send,
     announce: announce,

@@ -1,6 +1,7 @@
 /*
  * One conversation: the whole transcript live (the assistant's part too), claim, reply, typing both
- * ways, canned answers, private notes, hand back and close. Every text goes in with textContent.
+ * ways, canned answers, private notes, hand back and close. Every text goes in with textContent;
+ * the assistant's answers get their links and bold as in the widget (BHConsole.appendAssistantText).
  */
 (function () {
   "use strict";
@@ -72,6 +73,15 @@
     return SENDERS[message.sender] || "Besked";
   }
 
+  // Only the assistant's own answers carry links; what a citizen or staff member wrote is shown
+  // exactly as written, so nobody can slip a link or markup into the console.
+  function messageText(sender, text) {
+    if (sender === "bot") {
+      return BH.appendAssistantText(el("p", { className: "msg-text" }), text);
+    }
+    return el("p", { className: "msg-text", text: text });
+  }
+
   function messageNode(message) {
     var body = message.text;
     if (!body && message.custom && message.custom.handoff) {
@@ -82,7 +92,7 @@
         el("span", { text: senderLabel(message) }),
         el("span", { className: "msg-time", text: " " + BH.clock(message.created_at) })
       ]),
-      el("p", { className: "msg-text", text: body || "" })
+      messageText(message.sender, body || "")
     ]);
     if (message.buttons && message.buttons.length) {
       node.appendChild(el("p", {
