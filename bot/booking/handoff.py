@@ -3,8 +3,9 @@
 Live only when a staff member is online and borgerservice is open; otherwise the assistant offers a
 booking. "Online" counts only while a console keeps refreshing it (PRESENCE_TIMEOUT_SECONDS, the
 same limit after which the console's watch sets a quiet member away): a gateway that crashed can no
-longer leave someone online for ever. Either way the request is recorded with its reason and a summary for staff: a live one by
-the gateway when it acts on the handoff payload, an offered booking here.
+longer leave someone online for ever. Either way the request is recorded with its reason and a
+summary for staff: a live one by the gateway when it acts on the handoff payload, an offered
+booking here.
 """
 from __future__ import annotations
 
