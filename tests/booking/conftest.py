@@ -5,8 +5,6 @@ Set BOOKING_TEST_POSTGRES_URL to use another server (default postgresql://postgr
 """
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,9 +26,9 @@ from bot.store.models import (
     StaffMember,
     StaffPresence,
 )
+from tests.support.postgres import fresh_postgres_database
 
 ZONE = ZoneInfo("Europe/Copenhagen")
-POSTGRES_SERVER = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 
 # Monday 23 November 2026, 08:00 in Copenhagen: before the helpers' first slot of the week.
 MONDAY_MORNING = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)
@@ -143,37 +141,13 @@ def sqlite_db(sqlite_url):
     database.dispose()
 
 
-def _postgres_reachable() -> bool:
-    import psycopg2
-
-    try:
-        psycopg2.connect(f"{POSTGRES_SERVER}/postgres", connect_timeout=3).close()
-        return True
-    except psycopg2.OperationalError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def postgres_url():
-    if not _postgres_reachable():
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_SERVER}")
-    import psycopg2
-
-    name = f"borgerhjaelp_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(f"{POSTGRES_SERVER}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    url = f"{POSTGRES_SERVER}/{name}"
-    database = Database(url)
-    database.upgrade()
-    database.dispose()
-    try:
+    with fresh_postgres_database("borgerhjaelp_test") as url:
+        database = Database(url)
+        database.upgrade()
+        database.dispose()
         yield url
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def _empty(database: Database) -> None:

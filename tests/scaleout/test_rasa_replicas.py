@@ -33,8 +33,8 @@ from bot.devstack import START_TIMEOUT, free_port
 from bot.store import Database
 from tests.conftest import PROJECT_ROOT
 from tests.scaleout.test_lock_store import REDIS_URL, redis_running
+from tests.support.postgres import fresh_postgres_database
 
-POSTGRES_SERVER = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 RASA = str(Path(sys.executable).with_name("rasa"))
 REPLY_TIMEOUT = 120.0  # one answer, including waiting for the other replica's turn, on a busy machine
 
@@ -61,26 +61,11 @@ class Process:
 
 @pytest.fixture
 def tracker_database():
-    import psycopg2
-
-    try:
-        admin = psycopg2.connect(f"{POSTGRES_SERVER}/postgres", connect_timeout=3)
-    except psycopg2.OperationalError:
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_SERVER}")
-    admin.autocommit = True
-    name = f"borgerhjaelp_replicas_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    url = f"{POSTGRES_SERVER}/{name}"
-    database = Database(url)  # the action server's tables, as `python -m bot run` makes them
-    database.upgrade()
-    database.dispose()
-    try:
+    with fresh_postgres_database("borgerhjaelp_replicas") as url:
+        database = Database(url)  # the action server's tables, as `python -m bot run` makes them
+        database.upgrade()
+        database.dispose()
         yield url
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture
