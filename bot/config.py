@@ -43,6 +43,22 @@ def env_number(env: Mapping[str, str], name: str, default: float, minimum: float
     return value
 
 
+DEFAULT_REDIS_KEY_PREFIX = "borgerhjaelp"
+
+
+def redis_key_prefix(env: Mapping[str, str]) -> str:
+    """REDIS_KEY_PREFIX: what this installation's keys and channels in Redis start with.
+
+    Rasa's lock keys and the gateway's delivery channels both use it, so two installations can share
+    one Redis. Letters and digits only: Rasa drops any other lock prefix with only a warning, and
+    the installations would then share their locks.
+    """
+    prefix = (env.get("REDIS_KEY_PREFIX") or "").strip() or DEFAULT_REDIS_KEY_PREFIX
+    if not prefix.isalnum():
+        raise ConfigError(f"environment: REDIS_KEY_PREFIX must be letters and digits only, got {prefix!r}")
+    return prefix
+
+
 @dataclass(frozen=True)
 class Borgerservice:
     phone: str

@@ -22,10 +22,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 
-from bot.config import ConfigError
+from bot.config import ConfigError, redis_key_prefix
 
-# Lock keys are "<prefix>:lock:<conversation id>"; another installation on the same Redis sets its own.
-DEFAULT_KEY_PREFIX = "borgerhjaelp"
 Result = TypeVar("Result")
 LockChange = Callable[[Optional[TicketLock]], "tuple[Result, Optional[TicketLock]]"]
 _URL_FORM = "redis://[:password@]host[:port][/db] (rediss:// for TLS)"
@@ -132,7 +130,7 @@ class AtomicRedisLockStore(RedisLockStore):
 
 
 def lock_store_from_env(env: Optional[Mapping[str, str]] = None) -> LockStore:
-    """AtomicRedisLockStore on REDIS_URL (keys prefixed by RASA_LOCK_KEY_PREFIX) if set, else in memory."""
+    """AtomicRedisLockStore on REDIS_URL (keys prefixed by REDIS_KEY_PREFIX) if set, else in memory."""
     env = os.environ if env is None else env
     url = env.get("REDIS_URL", "").strip()
     if not url:
@@ -141,11 +139,7 @@ def lock_store_from_env(env: Optional[Mapping[str, str]] = None) -> LockStore:
             # Rasa allows several workers with any custom lock store; in memory, each would lock only itself.
             raise ConfigError(f"environment: SANIC_WORKERS={workers} needs REDIS_URL, so the workers share their locks")
         return InMemoryLockStore()
-    prefix = env.get("RASA_LOCK_KEY_PREFIX", "").strip() or DEFAULT_KEY_PREFIX
-    if not prefix.isalnum():
-        # Rasa would drop such a prefix with only a warning, and installations would share their locks.
-        raise ConfigError(f"environment: RASA_LOCK_KEY_PREFIX must be letters and digits only, got {prefix!r}")
-    return AtomicRedisLockStore(**redis_connection(url), key_prefix=prefix)
+    return AtomicRedisLockStore(**redis_connection(url), key_prefix=redis_key_prefix(env))
 
 
 class RedisUrlLockStore:

@@ -91,7 +91,7 @@ def create_app(
         timeout=settings.rasa_timeout,
         action_server_health_url=settings.action_server_health_url,
     )
-    delivery = delivery or make_delivery(settings.redis_url)
+    delivery = delivery or make_delivery(settings.redis_url, settings.redis_key_prefix)
     service = ConversationService(db, rasa, municipality, max_message_length=settings.max_message_length)
     publish_to(delivery, service.events)
     staff_console = Console(db, service, delivery, municipality, console or ConsoleSettings.from_env())

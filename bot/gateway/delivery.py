@@ -14,6 +14,8 @@ import logging
 from collections import defaultdict
 from typing import Any, AsyncIterator, Protocol
 
+from bot.config import DEFAULT_REDIS_KEY_PREFIX
+
 logger = logging.getLogger(__name__)
 
 Event = dict[str, Any]
@@ -91,11 +93,11 @@ class InProcessDelivery:
 class RedisDelivery:
     """Every replica publishes to Redis and hands what Redis sends back to its own subscribers."""
 
-    def __init__(self, url: str, prefix: str = "borgerhjaelp:") -> None:
+    def __init__(self, url: str, prefix: str = DEFAULT_REDIS_KEY_PREFIX) -> None:
         import redis.asyncio as redis
 
         self._redis = redis.from_url(url)
-        self._prefix = prefix
+        self._prefix = prefix + ":"  # channels "<prefix>:<topic>", beside Rasa's "<prefix>:lock:<id>"
         self._local = InProcessDelivery()
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -139,5 +141,5 @@ class RedisDelivery:
                 backoff = min(backoff * 2, 15)
 
 
-def make_delivery(redis_url: str = "") -> Delivery:
-    return RedisDelivery(redis_url) if redis_url else InProcessDelivery()
+def make_delivery(redis_url: str = "", prefix: str = DEFAULT_REDIS_KEY_PREFIX) -> Delivery:
+    return RedisDelivery(redis_url, prefix) if redis_url else InProcessDelivery()

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from bot.config import Settings, env_number as _number
+from bot.config import DEFAULT_REDIS_KEY_PREFIX, Settings, env_number as _number, redis_key_prefix
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class GatewaySettings:
     rasa_timeout: float = 30.0
     retry_interval: float = 5.0  # how often messages kept while Rasa was down are tried again
     redis_url: str = ""  # set: delivery across gateway replicas through Redis pub/sub
+    redis_key_prefix: str = DEFAULT_REDIS_KEY_PREFIX
     hello_timeout: float = 10.0
 
     @classmethod
@@ -30,6 +31,7 @@ class GatewaySettings:
             rasa_timeout=_number(env, "RASA_TIMEOUT", 30.0, 0.1),
             retry_interval=_number(env, "RETRY_INTERVAL", 5.0, 0.05),
             redis_url=env.get("REDIS_URL", ""),
+            redis_key_prefix=redis_key_prefix(env),
         )
 
     @property

@@ -11,8 +11,8 @@ import redis
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.utils import AvailableEndpoints
 
-from bot.config import ConfigError
-from bot.lock_store import DEFAULT_KEY_PREFIX, AtomicRedisLockStore, lock_store_from_env, redis_connection
+from bot.config import DEFAULT_REDIS_KEY_PREFIX, ConfigError
+from bot.lock_store import AtomicRedisLockStore, lock_store_from_env, redis_connection
 from tests.conftest import PROJECT_ROOT
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -39,12 +39,12 @@ def test_redis_url_gives_rasas_redis_lock_store_on_that_server():
     connection = connection_of(store)
     assert (connection["host"], connection["port"], connection["db"]) == ("redis.internal", 6380, 4)
     assert (connection["username"], connection["password"]) == (None, "hemmelig@kode")
-    assert store.key_prefix == f"{DEFAULT_KEY_PREFIX}:lock:"
+    assert store.key_prefix == f"{DEFAULT_REDIS_KEY_PREFIX}:lock:"
 
 
 def test_redis_url_defaults_user_tls_and_own_prefix():
     store = lock_store_from_env(
-        {"REDIS_URL": "rediss://rasa:kode@10.0.0.5?db=2", "RASA_LOCK_KEY_PREFIX": "kommune2"}
+        {"REDIS_URL": "rediss://rasa:kode@10.0.0.5?db=2", "REDIS_KEY_PREFIX": "kommune2"}
     )
     connection = connection_of(store)
     assert (connection["host"], connection["port"], connection["db"]) == ("10.0.0.5", 6379, 2)
@@ -73,8 +73,8 @@ def test_a_bad_redis_url_stops_with_a_clear_message_without_the_password(url, sa
 
 
 def test_a_prefix_rasa_would_silently_drop_is_refused():
-    with pytest.raises(ConfigError, match="RASA_LOCK_KEY_PREFIX must be letters and digits"):
-        lock_store_from_env({"REDIS_URL": REDIS_URL, "RASA_LOCK_KEY_PREFIX": "kommune-2"})
+    with pytest.raises(ConfigError, match="REDIS_KEY_PREFIX must be letters and digits"):
+        lock_store_from_env({"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": "kommune-2"})
 
 
 def test_several_rasa_workers_need_redis():
@@ -109,7 +109,7 @@ def redis_env():
     if not redis_running():
         pytest.skip("no Redis on 127.0.0.1:6379")
     prefix = f"test{uuid.uuid4().hex}"
-    yield {"REDIS_URL": REDIS_URL, "RASA_LOCK_KEY_PREFIX": prefix}
+    yield {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": prefix}
     client = redis.Redis.from_url(REDIS_URL)
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
@@ -125,7 +125,7 @@ async def wait_for(condition, timeout: float = 10.0) -> None:
 
 async def test_two_replicas_take_turns_on_one_conversation_and_not_on_others(redis_env):
     replica_a = lock_store_from_env(redis_env)
-    replica_b = CountingLockStore(**redis_connection(REDIS_URL), key_prefix=redis_env["RASA_LOCK_KEY_PREFIX"])
+    replica_b = CountingLockStore(**redis_connection(REDIS_URL), key_prefix=redis_env["REDIS_KEY_PREFIX"])
     order: list[str] = []
 
     async def replica_b_handles(conversation_id: str) -> None:

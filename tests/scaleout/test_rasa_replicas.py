@@ -140,7 +140,7 @@ def two_replicas(trained_model, tracker_database, lock_prefix, tmp_path):
         "DATABASE_URL": tracker_database,
         "ACTION_SERVER_URL": f"http://127.0.0.1:{actions_port}/webhook",
         "REDIS_URL": REDIS_URL,
-        "RASA_LOCK_KEY_PREFIX": lock_prefix,
+        "REDIS_KEY_PREFIX": lock_prefix,
         "LOG_LEVEL": "WARNING",
         "LOG_LEVEL_LIBRARIES": "ERROR",
     }
