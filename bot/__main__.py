@@ -56,6 +56,34 @@ def stack_environment(args: argparse.Namespace, token: str) -> dict[str, str]:
     }
 
 
+def staff_account_count(database) -> int:
+    from sqlalchemy import func, select
+
+    from bot.store import StaffMember
+
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(StaffMember)) or 0
+
+
+def ready_message(gateway_url: str, rasa_url: str, actions_port: int, staff_accounts: int) -> str:
+    """What `make run` prints once all three parts answer: where to go, and the first step if any is left."""
+    lines = [
+        "",
+        "Borgerhjælp is running.",
+        f"  Web widget demo page: {gateway_url}/",
+        f"  Staff console:        {gateway_url}/staff",
+        f"  Rasa (loopback only): {rasa_url}   action server: http://127.0.0.1:{actions_port}",
+    ]
+    if not staff_accounts:
+        # Without an account nobody can log in to the console; say how, rather than leave a login page.
+        lines += [
+            "  No staff accounts yet. Make the first admin in another terminal:",
+            "    .venv/bin/python -m bot staff add <username> --first-name <Fornavn> --admin",
+        ]
+    lines += ["Press Ctrl-C to stop.", ""]
+    return "\n".join(lines)
+
+
 @command("run", "start Rasa, the action server and the gateway; Ctrl-C stops all three", _stack_arguments)
 def run(args: argparse.Namespace) -> int:
     from bot.channels.telegram import TelegramSettings
@@ -70,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     env = stack_environment(args, token)
     database = Database(env["DATABASE_URL"])
     database.upgrade()
+    accounts = staff_account_count(database)
     database.dispose()
 
     rasa = str(Path(sys.executable).with_name("rasa"))
@@ -93,14 +122,7 @@ def run(args: argparse.Namespace) -> int:
     ]
 
     def ready() -> None:
-        print(
-            "\nBorgerhjælp is running.\n"
-            f"  Web widget demo page: {gateway_url}/\n"
-            f"  Staff console:        {gateway_url}/staff\n"
-            f"  Rasa (loopback only): {env['RASA_URL']}   action server: http://127.0.0.1:{args.actions_port}\n"
-            "Press Ctrl-C to stop.\n",
-            flush=True,
-        )
+        print(ready_message(gateway_url, env["RASA_URL"], args.actions_port, accounts), flush=True)
 
     print(TelegramSettings.from_env().status_line(), flush=True)
     print("Starting Rasa, the action server and the gateway (Rasa takes a minute to load the model) ...", flush=True)

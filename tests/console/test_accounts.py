@@ -211,3 +211,16 @@ def test_staff_command_line(tmp_path):
         assert not account.active and password_matches(find_staff(db, "mette")[1], "endnu-et-kodeord")
     finally:
         db.dispose()
+
+
+def test_make_run_says_how_to_make_the_first_admin_until_there_is_one(db):
+    from bot.__main__ import ready_message, staff_account_count
+
+    def printed() -> str:
+        return ready_message("http://127.0.0.1:8000", "http://127.0.0.1:5005", 5055, staff_account_count(db))
+
+    assert "Staff console:        http://127.0.0.1:8000/staff" in printed()
+    assert "bot staff add <username> --first-name <Fornavn> --admin" in printed()
+    add_staff(db, "mette", "Mette", PASSWORD, StaffRole.ADMIN)
+    assert "Staff console:        http://127.0.0.1:8000/staff" in printed()
+    assert "staff add" not in printed()
