@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 
 import pytest
@@ -10,15 +9,7 @@ import pytest
 from bot.config import ConfigError
 from bot.gateway.delivery import InProcessDelivery, RedisDelivery, conversation_topic, make_delivery
 from bot.gateway.settings import GatewaySettings
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def redis_running() -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(0.3)
-        return probe.connect_ex(("127.0.0.1", 6379)) == 0
-
+from tests.support.services import REDIS_URL, require_redis
 
 async def test_in_process_delivers_in_order_to_every_subscriber_of_the_topic():
     delivery = InProcessDelivery()
@@ -36,8 +27,8 @@ def test_configuration_chooses_the_delivery():
     assert isinstance(make_delivery(""), InProcessDelivery)
 
 
-@pytest.mark.skipif(not redis_running(), reason="no Redis on 127.0.0.1:6379")
 async def test_redis_delivery_reaches_a_subscriber_on_another_replica_and_not_another_installation():
+    require_redis()
     prefix, other_prefix = f"test{uuid.uuid4().hex}", f"test{uuid.uuid4().hex}"
     replica_a, replica_b = RedisDelivery(REDIS_URL, prefix), RedisDelivery(REDIS_URL, prefix)
     other_installation = RedisDelivery(REDIS_URL, other_prefix)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import uuid
 
@@ -14,14 +13,7 @@ from rasa.core.utils import AvailableEndpoints
 from bot.config import DEFAULT_REDIS_KEY_PREFIX, ConfigError
 from bot.lock_store import AtomicRedisLockStore, lock_store_from_env, redis_connection
 from tests.conftest import PROJECT_ROOT
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def redis_running() -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(0.3)
-        return probe.connect_ex(("127.0.0.1", 6379)) == 0
+from tests.support.services import REDIS_URL, require_redis
 
 
 def connection_of(store: RedisLockStore) -> dict:
@@ -106,8 +98,7 @@ class CountingLockStore(AtomicRedisLockStore):
 
 @pytest.fixture
 def redis_env():
-    if not redis_running():
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    require_redis()
     prefix = f"test{uuid.uuid4().hex}"
     yield {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": prefix}
     client = redis.Redis.from_url(REDIS_URL)

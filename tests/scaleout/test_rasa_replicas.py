@@ -32,8 +32,8 @@ import redis
 from bot.devstack import START_TIMEOUT, free_port
 from bot.store import Database
 from tests.conftest import PROJECT_ROOT
-from tests.scaleout.test_lock_store import REDIS_URL, redis_running
 from tests.support.postgres import fresh_postgres_database
+from tests.support.services import REDIS_URL, require_redis
 
 RASA = str(Path(sys.executable).with_name("rasa"))
 REPLY_TIMEOUT = 120.0  # one answer, including waiting for the other replica's turn, on a busy machine
@@ -70,8 +70,7 @@ def tracker_database():
 
 @pytest.fixture
 def lock_prefix():
-    if not redis_running():
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    require_redis()
     prefix = f"test{uuid.uuid4().hex}"
     yield prefix
     client = redis.Redis.from_url(REDIS_URL)

@@ -6,7 +6,7 @@ import os
 import uuid
 from typing import Iterator
 
-import pytest
+from tests.support.services import unavailable
 
 SERVER = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 
@@ -15,14 +15,14 @@ SERVER = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.
 def fresh_postgres_database(prefix: str = "borgerhjaelp_test") -> Iterator[str]:
     """Create an empty database, yield its URL, drop it (closing any connection left open).
 
-    Skips the test when no PostgreSQL server answers.
+    Skips the test when no PostgreSQL server answers (fails it where services are required).
     """
     import psycopg2
 
     try:
         admin = psycopg2.connect(f"{SERVER}/postgres", connect_timeout=3)
     except psycopg2.OperationalError:
-        pytest.skip(f"PostgreSQL is not reachable at {SERVER}")
+        unavailable(f"PostgreSQL is not reachable at {SERVER}")
     admin.autocommit = True
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
