@@ -146,21 +146,28 @@ def new_login_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# An argon2 check takes 64 MiB for its moment; this many at once at most, the rest wait their turn.
+PASSWORD_CHECKS_AT_ONCE = 2
+TOO_MANY_ATTEMPTS = "For mange forkerte forsøg. Vent {seconds} sekunder, og prøv igen."
+
+
 async def attempt_login(request: Request, username: str, password: str) -> tuple[str | None, str | None]:
     """Check the password, with back-off; returns (session token, None) or (None, a Danish reason)."""
     console = console_of(request)
     address = request.client.host if request.client else None
     rules = console.throttle.rules(username, address)
-    wait = await asyncio.to_thread(console.throttle.wait_seconds, rules)
+    # The attempt counts as a failure before the password is checked, so attempts sent side by side
+    # are refused once the free tries are used up, instead of all being checked.
+    wait = await asyncio.to_thread(console.throttle.reserve, rules)
     if wait > 0:
-        return None, f"For mange forkerte forsøg. Vent {max(1, round(wait))} sekunder, og prøv igen."
+        return None, TOO_MANY_ATTEMPTS.format(seconds=max(1, round(wait)))
     found = await asyncio.to_thread(find_staff, console.db, username)
     account, password_hash = found if found else (None, None)
-    matches = await asyncio.to_thread(password_matches, password_hash, password)
+    async with console.password_checks:
+        matches = await asyncio.to_thread(password_matches, password_hash, password)
     if account is None or not matches or not account.active:
-        await asyncio.to_thread(console.throttle.failed, rules)
         return None, "Brugernavn eller adgangskode er forkert."
-    await asyncio.to_thread(console.throttle.succeeded, username)
+    await asyncio.to_thread(console.throttle.succeeded, rules)
     if password_hash and needs_rehash(password_hash):
         await asyncio.to_thread(rehash, console.db, account.id, password)
     token = await asyncio.to_thread(console.sessions.create, account.id)
