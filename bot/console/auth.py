@@ -31,6 +31,9 @@ SESSION_COOKIE = "bh_staff"
 LOGIN_COOKIE = "bh_staff_login"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+# The console's scripts send this on requests nobody asked for (a queue refresh after a socket event):
+# they must not keep an idle session alive.
+BACKGROUND_HEADER = "x-console-background"
 LOGIN_PATH = "/staff/login"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -45,7 +48,8 @@ async def identify(connection: HTTPConnection) -> StaffIdentity | None:
     token = connection.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    return await asyncio.to_thread(console_of(connection).sessions.lookup, token)
+    touch = connection.headers.get(BACKGROUND_HEADER) != "1"
+    return await asyncio.to_thread(console_of(connection).sessions.lookup, token, touch)
 
 
 def same_origin(connection: HTTPConnection) -> bool:

@@ -7,7 +7,8 @@ Console to gateway:
   {"type": "hello", "csrf": str}                         first, always
   {"type": "watch", "conversation_id": str, "after": int} messages after `after`, then live events
   {"type": "typing", "conversation_id": str, "on": bool}   the staff member is writing a reply
-  {"type": "ping"}                 keeps presence "online" alive and re-checks the session
+  {"type": "ping"}                 keeps presence "online" alive and re-checks the session (not activity)
+  {"type": "activity"}             the staff member typed or clicked: keeps the session from idling out
 Gateway to console:
   {"type": "ready"}   {"type": "pong"}
   {"type": "queue", "event": {...}}   anything on the staff topic (states, handoffs, deletions)
@@ -89,11 +90,17 @@ class StaffConnection:
         """Act on one message; False when the connection must end (the session is gone)."""
         kind = message.get("type")
         if kind == "ping":
-            if await asyncio.to_thread(self.console.sessions.lookup, self.token) is None:
+            # A ping comes every 20 s from any open tab, so it must not count as activity: with it the
+            # idle limit would never be reached.
+            if await asyncio.to_thread(self.console.sessions.lookup, self.token, False) is None:
                 await self.socket.close(code=SIGNED_OUT)
                 return False
             await asyncio.to_thread(touch, self.console.db, self.staff.staff_id)
             await self._send({"type": "pong"})
+        elif kind == "activity":
+            if await asyncio.to_thread(self.console.sessions.lookup, self.token, True) is None:
+                await self.socket.close(code=SIGNED_OUT)
+                return False
         elif kind == "watch":
             conversation_id = message.get("conversation_id")
             after = message.get("after") if isinstance(message.get("after"), int) else 0
@@ -143,7 +150,7 @@ class StaffConnection:
 async def staff_socket(socket: WebSocket) -> None:
     token = socket.cookies.get(SESSION_COOKIE)
     console = console_of(socket)
-    staff = await asyncio.to_thread(console.sessions.lookup, token) if token else None
+    staff = await asyncio.to_thread(console.sessions.lookup, token, False) if token else None
     if staff is None or not same_origin(socket) or socket.headers.get("origin") is None:
         logger.info("Refused a staff socket (no session or a foreign origin)")
         await socket.close(code=POLICY_VIOLATION)  # before accept: the handshake is answered 403
