@@ -90,6 +90,10 @@ async def login(request: Request) -> Response:
     if token is None:
         status = 429 if error and error.startswith("For mange") else 401
         return await _login_form(request, next_page, error, username, status=status)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous and len(previous) <= 128:
+        # The browser's earlier session (this person's or someone else's) ends: one browser, one session.
+        await asyncio.to_thread(console_of(request).sessions.revoke_token, previous)
     response = RedirectResponse(next_page, status_code=303)
     settings = console_of(request).settings
     set_cookie(response, request, SESSION_COOKIE, token, max_age=int(settings.session_hours * 3600))

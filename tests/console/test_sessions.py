@@ -1,11 +1,12 @@
 """A staff session over real HTTP and the real socket: when it idles out, and what ends it."""
 from __future__ import annotations
 
+import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from bot.store.models import utcnow
-from tests.console.support import Clock, Gateway, sign_in
+from tests.console.support import PASSWORD, Clock, Gateway, login_token, sign_in
 
 
 def moved_clock(gateway: Gateway) -> Clock:
@@ -56,3 +57,18 @@ async def test_the_consoles_background_refreshes_do_not_count_as_activity(gatewa
     assert (await anna.client.get("/staff/api/queue", headers=background)).status_code == 200
     clock.advance(minutes=2)
     assert (await anna.client.get("/staff/api/queue", headers=background)).status_code == 401
+
+
+async def test_logging_in_again_in_the_same_browser_ends_the_earlier_session(gateway):
+    browser = await sign_in(gateway.url, "anna")
+    earlier = browser.session_cookie
+    async with httpx.AsyncClient(base_url=gateway.url) as other_tab:  # a login form left open from before
+        form = await other_tab.get("/staff/login")
+    browser.client.cookies.set("bh_staff_login", form.cookies["bh_staff_login"], path="/staff/login")
+    again = await browser.client.post(
+        "/staff/login", data={"username": "bo", "password": PASSWORD, "csrf_token": login_token(form.text)}
+    )
+    assert again.status_code == 303
+    assert browser.session_cookie and browser.session_cookie != earlier
+    assert (await browser.client.get("/staff/api/queue")).status_code == 200
+    assert (await browser.client.get("/staff/api/queue", cookies={"bh_staff": earlier})).status_code == 401
