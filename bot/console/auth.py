@@ -40,6 +40,16 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
+def session_topic(session_id: str) -> str:
+    """Where the end of one session is announced, so its open sockets close at once (on every replica)."""
+    return f"staff-session:{session_id}"
+
+
+async def end_session(console: "Console", session_id: str) -> None:
+    await asyncio.to_thread(console.sessions.revoke, session_id)
+    await console.delivery.publish(session_topic(session_id), {"type": "signed_out"})
+
+
 def console_of(connection: HTTPConnection) -> "Console":
     return connection.app.state.console
 

@@ -119,12 +119,6 @@ class SessionStore:
                 csrf_token=row.csrf_token,
             )
 
-    def revoke_token(self, token: str) -> str:
-        """Revoke the session behind a cookie's token, whoever's and whatever its state; returns its id."""
-        session_id = token_digest(token)
-        self.revoke(session_id)
-        return session_id
-
     def revoke(self, session_id: str) -> None:
         with self.db.session() as session:
             session.execute(

@@ -5,6 +5,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from bot.console.accounts import set_password
 from bot.store.models import utcnow
 from tests.console.support import PASSWORD, Clock, Gateway, login_token, sign_in
 
@@ -72,3 +73,25 @@ async def test_logging_in_again_in_the_same_browser_ends_the_earlier_session(gat
     assert browser.session_cookie and browser.session_cookie != earlier
     assert (await browser.client.get("/staff/api/queue")).status_code == 200
     assert (await browser.client.get("/staff/api/queue", cookies={"bh_staff": earlier})).status_code == 401
+
+
+async def test_logout_closes_the_sessions_open_sockets_at_once(gateway):
+    anna = await sign_in(gateway.url, "anna")
+    other_browser = await sign_in(gateway.url, "anna")
+    async with anna.socket() as live, other_browser.socket() as other:
+        assert (await anna.form("/staff/logout")).status_code == 303
+        with pytest.raises(ConnectionClosed) as closed:  # nothing sent: the gateway closes it by itself
+            await live.next("pong")
+        assert closed.value.rcvd.code == 4401
+        await other.send(type="ping")  # her other browser's session is its own and stays
+        await other.next("pong")
+
+
+async def test_every_socket_message_rechecks_the_session(gateway):
+    anna = await sign_in(gateway.url, "anna")
+    async with anna.socket() as live:
+        set_password(gateway.db, "anna", "et-helt-nyt-kodeord")  # from the command line: no event is sent
+        await live.send(type="typing", conversation_id="0" * 32, on=True)
+        with pytest.raises(ConnectionClosed) as closed:
+            await live.next("pong")
+        assert closed.value.rcvd.code == 4401
