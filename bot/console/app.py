@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.config import Municipality
 from bot.console import api, pages
+from bot.console.auth import PASSWORD_CHECKS_AT_ONCE
 from bot.console.bookings import BookingDesk
 from bot.console.desk import Desk
 from bot.console.rendering import Renderer
@@ -50,6 +51,7 @@ class Console:
             db, timedelta(hours=settings.session_hours), timedelta(minutes=settings.session_idle_minutes)
         )
         self.throttle = LoginThrottle(db)
+        self.password_checks = asyncio.Semaphore(PASSWORD_CHECKS_AT_ONCE)
         self.desk = Desk(db, service)
         self.bookings = BookingDesk(db, service, municipality)
         self.watch = HandoffWatch(db, service, municipality, settings)

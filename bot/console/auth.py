@@ -31,10 +31,23 @@ SESSION_COOKIE = "bh_staff"
 LOGIN_COOKIE = "bh_staff_login"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+# The console's scripts send this on requests nobody asked for (a queue refresh after a socket event):
+# they must not keep an idle session alive.
+BACKGROUND_HEADER = "x-console-background"
 LOGIN_PATH = "/staff/login"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def session_topic(session_id: str) -> str:
+    """Where the end of one session is announced, so its open sockets close at once (on every replica)."""
+    return f"staff-session:{session_id}"
+
+
+async def end_session(console: "Console", session_id: str) -> None:
+    await asyncio.to_thread(console.sessions.revoke, session_id)
+    await console.delivery.publish(session_topic(session_id), {"type": "signed_out"})
 
 
 def console_of(connection: HTTPConnection) -> "Console":
@@ -45,7 +58,8 @@ async def identify(connection: HTTPConnection) -> StaffIdentity | None:
     token = connection.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    return await asyncio.to_thread(console_of(connection).sessions.lookup, token)
+    touch = connection.headers.get(BACKGROUND_HEADER) != "1"
+    return await asyncio.to_thread(console_of(connection).sessions.lookup, token, touch)
 
 
 def same_origin(connection: HTTPConnection) -> bool:
@@ -146,21 +160,28 @@ def new_login_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# An argon2 check takes 64 MiB for its moment; this many at once at most, the rest wait their turn.
+PASSWORD_CHECKS_AT_ONCE = 2
+TOO_MANY_ATTEMPTS = "For mange forkerte forsøg. Vent {seconds} sekunder, og prøv igen."
+
+
 async def attempt_login(request: Request, username: str, password: str) -> tuple[str | None, str | None]:
     """Check the password, with back-off; returns (session token, None) or (None, a Danish reason)."""
     console = console_of(request)
     address = request.client.host if request.client else None
     rules = console.throttle.rules(username, address)
-    wait = await asyncio.to_thread(console.throttle.wait_seconds, rules)
+    # The attempt counts as a failure before the password is checked, so attempts sent side by side
+    # are refused once the free tries are used up, instead of all being checked.
+    wait = await asyncio.to_thread(console.throttle.reserve, rules)
     if wait > 0:
-        return None, f"For mange forkerte forsøg. Vent {max(1, round(wait))} sekunder, og prøv igen."
+        return None, TOO_MANY_ATTEMPTS.format(seconds=max(1, round(wait)))
     found = await asyncio.to_thread(find_staff, console.db, username)
     account, password_hash = found if found else (None, None)
-    matches = await asyncio.to_thread(password_matches, password_hash, password)
+    async with console.password_checks:
+        matches = await asyncio.to_thread(password_matches, password_hash, password)
     if account is None or not matches or not account.active:
-        await asyncio.to_thread(console.throttle.failed, rules)
         return None, "Brugernavn eller adgangskode er forkert."
-    await asyncio.to_thread(console.throttle.succeeded, username)
+    await asyncio.to_thread(console.throttle.succeeded, rules)
     if password_hash and needs_rehash(password_hash):
         await asyncio.to_thread(rehash, console.db, account.id, password)
     token = await asyncio.to_thread(console.sessions.create, account.id)

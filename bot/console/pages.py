@@ -18,6 +18,7 @@ from bot.console.auth import (
     SESSION_COOKIE,
     attempt_login,
     console_of,
+    end_session,
     identify,
     new_login_token,
     safe_next,
@@ -28,7 +29,7 @@ from bot.console.auth import (
 from bot.console.bookings import upcoming_by_day
 from bot.console.desk import Refused, canned_answers, delete_canned, save_canned
 from bot.console.presence import set_presence
-from bot.console.sessions import same_token
+from bot.console.sessions import same_token, token_digest
 from bot.danish import WEEKDAY_NAMES
 from bot.store import Conversation, Presence
 from bot.store.models import utcnow
@@ -90,6 +91,10 @@ async def login(request: Request) -> Response:
     if token is None:
         status = 429 if error and error.startswith("For mange") else 401
         return await _login_form(request, next_page, error, username, status=status)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous and len(previous) <= 128:
+        # The browser's earlier session (this person's or someone else's) ends: one browser, one session.
+        await end_session(console_of(request), token_digest(previous))
     response = RedirectResponse(next_page, status_code=303)
     settings = console_of(request).settings
     set_cookie(response, request, SESSION_COOKIE, token, max_age=int(settings.session_hours * 3600))
@@ -101,7 +106,7 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     console = console_of(request)
     staff = request.state.staff
-    await asyncio.to_thread(console.sessions.revoke, staff.session_id)
+    await end_session(console, staff.session_id)
     await asyncio.to_thread(set_presence, console.db, staff.staff_id, Presence.AWAY)
     await asyncio.to_thread(audit.record, console.db, staff.staff_id, "logout")
     response = RedirectResponse("/staff/login", status_code=303)

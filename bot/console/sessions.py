@@ -2,7 +2,7 @@
 
 The cookie holds a random token; the database holds only its SHA-256. Logging out revokes the row,
 so a copied cookie is worth nothing afterwards. Sessions end after a fixed lifetime, or sooner
-when the browser has been idle.
+when the staff member has been idle (pings from an open console tab do not count).
 """
 from __future__ import annotations
 
@@ -83,8 +83,12 @@ class SessionStore:
             )
         return token
 
-    def lookup(self, token: str | None) -> StaffIdentity | None:
-        """The signed-in staff member, if the token belongs to a live session of an active account."""
+    def lookup(self, token: str | None, touch: bool = True) -> StaffIdentity | None:
+        """The signed-in staff member, if the token belongs to a live session of an active account.
+
+        `touch` counts the look as activity (it keeps the session from idling out): a page, a request
+        the staff member made, or their typing and clicking. The console's own pings and background
+        refreshes pass False, so an open tab alone does not keep a session alive."""
         if not token or len(token) > 128:
             return None
         now = self.clock()
@@ -104,7 +108,7 @@ class SessionStore:
                 or as_utc(row.last_seen_at) + self.idle <= now
             ):
                 return None
-            if as_utc(row.last_seen_at) + _TOUCH_EVERY <= now:
+            if touch and as_utc(row.last_seen_at) + _TOUCH_EVERY <= now:
                 row.last_seen_at = now
             return StaffIdentity(
                 staff_id=staff.id,

@@ -1,13 +1,17 @@
 """The console's live connection: the queue as it changes, and one conversation as it happens.
 
 The socket opens only with a valid session cookie from the gateway's own origin (otherwise the
-handshake is refused with 403), and its first message must carry the session's CSRF token.
+handshake is refused with 403), and its first message must carry the session's CSRF token. When
+the session ends (logout, logging in again) the socket is closed at once with code 4401; every
+message it handles re-checks the session too, for sessions ended where no event is sent (a new
+password or a disabled account, from the command line).
 
 Console to gateway:
   {"type": "hello", "csrf": str}                         first, always
   {"type": "watch", "conversation_id": str, "after": int} messages after `after`, then live events
   {"type": "typing", "conversation_id": str, "on": bool}   the staff member is writing a reply
-  {"type": "ping"}                 keeps presence "online" alive and re-checks the session
+  {"type": "ping"}                 keeps presence "online" alive and re-checks the session (not activity)
+  {"type": "activity"}             the staff member typed or clicked: keeps the session from idling out
 Gateway to console:
   {"type": "ready"}   {"type": "pong"}
   {"type": "queue", "event": {...}}   anything on the staff topic (states, handoffs, deletions)
@@ -23,7 +27,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from bot.console.auth import SESSION_COOKIE, console_of, same_origin
+from bot.console.auth import SESSION_COOKIE, console_of, same_origin, session_topic
 from bot.console.pages import CONVERSATION_ID
 from bot.console.presence import touch
 from bot.console.sessions import StaffIdentity, same_token
@@ -50,7 +54,13 @@ class StaffConnection:
     async def run(self) -> None:
         await self.socket.accept()
         queue_task: asyncio.Task[None] | None = None
+        subscribed = asyncio.Event()
+        session_task = asyncio.create_task(self._close_when_signed_out(subscribed))
         try:
+            await subscribed.wait()
+            # A logout between the handshake's check and the subscription sent its event to nobody.
+            if not await self._signed_in(touch=False):
+                return
             hello = await asyncio.wait_for(self._receive(), HELLO_TIMEOUT)
             if not hello or hello.get("type") != "hello" or not same_token(hello.get("csrf"), self.staff.csrf_token):
                 await self.socket.close(code=POLICY_VIOLATION)
@@ -66,7 +76,7 @@ class StaffConnection:
         except (WebSocketDisconnect, asyncio.TimeoutError):
             pass
         finally:
-            for task in (queue_task, self._watch):
+            for task in (session_task, queue_task, self._watch):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -88,10 +98,11 @@ class StaffConnection:
     async def _handle(self, message: dict[str, Any]) -> bool:
         """Act on one message; False when the connection must end (the session is gone)."""
         kind = message.get("type")
+        # Every message re-checks the session. Only "activity" counts as activity: a ping comes every
+        # 20 s from any open tab, and with it the idle limit would never be reached.
+        if not await self._signed_in(touch=kind == "activity"):
+            return False
         if kind == "ping":
-            if await asyncio.to_thread(self.console.sessions.lookup, self.token) is None:
-                await self.socket.close(code=SIGNED_OUT)
-                return False
             await asyncio.to_thread(touch, self.console.db, self.staff.staff_id)
             await self._send({"type": "pong"})
         elif kind == "watch":
@@ -104,6 +115,25 @@ class StaffConnection:
             if isinstance(conversation_id, str) and CONVERSATION_ID.match(conversation_id):
                 await self.console.desk.typing(self.staff, conversation_id, bool(message.get("on")))
         return True
+
+    async def _signed_in(self, touch: bool) -> bool:
+        """Whether the session still holds; if not, the socket is closed with 4401."""
+        if await asyncio.to_thread(self.console.sessions.lookup, self.token, touch) is not None:
+            return True
+        await self._close_signed_out()
+        return False
+
+    async def _close_when_signed_out(self, subscribed: asyncio.Event) -> None:
+        async with self.console.delivery.subscribe(session_topic(self.staff.session_id)) as events:
+            subscribed.set()
+            await events.get()
+        await self._close_signed_out()
+
+    async def _close_signed_out(self) -> None:
+        async with self._send_lock:
+            if self.socket.application_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await self.socket.close(code=SIGNED_OUT)
 
     async def _pump_queue(self, subscribed: asyncio.Event) -> None:
         async with self.console.delivery.subscribe(STAFF_TOPIC) as events:
@@ -143,7 +173,7 @@ class StaffConnection:
 async def staff_socket(socket: WebSocket) -> None:
     token = socket.cookies.get(SESSION_COOKIE)
     console = console_of(socket)
-    staff = await asyncio.to_thread(console.sessions.lookup, token) if token else None
+    staff = await asyncio.to_thread(console.sessions.lookup, token, False) if token else None
     if staff is None or not same_origin(socket) or socket.headers.get("origin") is None:
         logger.info("Refused a staff socket (no session or a foreign origin)")
         await socket.close(code=POLICY_VIOLATION)  # before accept: the handshake is answered 403

@@ -3,6 +3,10 @@
 A few mistakes are free; after that each further failure doubles the wait before the next try is
 even checked (1 s, 2 s, 4 s ... up to 15 minutes). An address gets more free tries than a user name,
 since several staff may sit behind one office address. Failures are forgotten after an hour of quiet.
+
+Every attempt is counted as a failure before its password is checked (`reserve`), in one
+transaction with the check of the wait, so attempts sent side by side cannot all slip in before the
+first failure is written. A right password takes its count back (`succeeded`).
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.console.sessions import as_utc
@@ -61,7 +65,57 @@ class LoginThrottle:
             ]
         return max([0.0, *waits])
 
+    def reserve(self, rules: Iterable[Rule]) -> float:
+        """Count this attempt as a failure, unless a rule makes it wait: then nothing is counted and the
+        wait in seconds comes back. 0 means the attempt is counted and its password may be checked."""
+        rules = list(rules)
+        for attempt in range(3):
+            try:
+                return self._reserve(rules)
+            except IntegrityError:
+                if attempt == 2:  # first attempts at once: another one created the row, try again
+                    raise
+        return 0.0  # not reached
+
+    def _reserve(self, rules: list[Rule]) -> float:
+        now = self.clock()
+        with self.db.session() as session:
+            for rule in rules:
+                # Counts only when not blocked, in one UPDATE: it locks the row on PostgreSQL (a second
+                # attempt waits, then sees the first one's blocked_until) and takes SQLite's write lock.
+                counted = session.execute(
+                    update(ThrottleRow)
+                    .where(ThrottleRow.key == rule.key)
+                    .where((ThrottleRow.blocked_until.is_(None)) | (ThrottleRow.blocked_until <= now))
+                    .values(
+                        failures=case(
+                            (ThrottleRow.last_failure_at <= now - self.forget_after, 1), else_=ThrottleRow.failures + 1
+                        ),
+                        last_failure_at=now,
+                    )
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if not counted:
+                    blocked_until = session.scalar(select(ThrottleRow.blocked_until).where(ThrottleRow.key == rule.key))
+                    if blocked_until is not None:
+                        session.rollback()  # nothing of this attempt is counted
+                        return max(0.001, (as_utc(blocked_until) - now).total_seconds())
+                    session.add(ThrottleRow(key=rule.key, failures=1, last_failure_at=now))
+                    session.flush()
+                self._block_if_over(session, rule, now)
+        return 0.0
+
+    def _block_if_over(self, session, rule: Rule, now: datetime) -> None:
+        failures = session.scalar(select(ThrottleRow.failures).where(ThrottleRow.key == rule.key))
+        over = failures - rule.free_attempts
+        if over >= 0:
+            delay = min(self.max_delay, self.first_delay * 2**min(over, 30))
+            session.execute(
+                update(ThrottleRow).where(ThrottleRow.key == rule.key).values(blocked_until=now + timedelta(seconds=delay))
+            )
+
     def failed(self, rules: Iterable[Rule]) -> None:
+        """Count a failure whatever the wait (the count `reserve` makes, without its check)."""
         for rule in rules:
             for attempt in range(2):
                 try:
@@ -87,18 +141,24 @@ class LoginThrottle:
             if not counted:
                 session.add(ThrottleRow(key=rule.key, failures=1, last_failure_at=now))
                 session.flush()
-            failures = session.scalar(select(ThrottleRow.failures).where(ThrottleRow.key == rule.key))
-            over = failures - rule.free_attempts
-            if over >= 0:
-                delay = min(self.max_delay, self.first_delay * 2**min(over, 30))
-                session.execute(
-                    update(ThrottleRow).where(ThrottleRow.key == rule.key).values(blocked_until=now + timedelta(seconds=delay))
-                )
+            self._block_if_over(session, rule, now)
 
-    def succeeded(self, username: str) -> None:
-        """The user name's count starts again; the address's only ages out, so one good account
-        cannot be used to keep guessing others."""
+    def succeeded(self, rules: Iterable[Rule]) -> None:
+        """After a right password: the user name's count starts again. The address only gets back the
+        count `reserve` made for this attempt (its failures only age out, so one good account cannot be
+        used to keep guessing others), and is free again if that takes it under its free tries."""
+        user, *others = list(rules)
         with self.db.session() as session:
-            row = session.get(ThrottleRow, self.rules(username, None)[0].key)
-            if row is not None:
-                session.delete(row)
+            session.execute(delete(ThrottleRow).where(ThrottleRow.key == user.key))
+            for rule in others:
+                session.execute(
+                    update(ThrottleRow)
+                    .where(ThrottleRow.key == rule.key, ThrottleRow.failures > 0)
+                    .values(
+                        failures=ThrottleRow.failures - 1,
+                        blocked_until=case(
+                            (ThrottleRow.failures - 1 < rule.free_attempts, None), else_=ThrottleRow.blocked_until
+                        ),
+                    )
+                    .execution_options(synchronize_session=False)
+                )

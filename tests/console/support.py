@@ -9,6 +9,7 @@ import re
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import AsyncIterator, Iterator
 
@@ -201,3 +202,16 @@ async def waiting_citizen(url: str) -> AsyncIterator[Citizen]:
         await person.say("Jeg vil gerne tale med en medarbejder")
         await person.state("waiting")
         yield person
+
+
+class Clock:
+    """A clock a test moves by hand; give it to what takes `clock=` (or set its `clock`)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)

@@ -1,8 +1,10 @@
 """Staff accounts, passwords, sessions and the login back-off; the `python -m bot staff` commands."""
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
+import threading
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -10,11 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.console import auth
 from bot.console.accounts import AccountError, add_staff, find_staff, list_staff, password_matches, set_active, set_password
 from bot.console.sessions import SessionStore
 from bot.console.throttle import LoginThrottle
 from bot.store import Database, StaffRole
-from bot.store.models import StaffSession
+from bot.store.models import LoginThrottle as LoginThrottleRow, StaffSession
 from tests.console.support import PASSWORD, login_token, sign_in
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -169,6 +172,59 @@ async def test_login_over_http_slows_down_and_says_so(gateway):
         blocked = await attempt(PASSWORD)  # even the right password waits its turn
         assert blocked.status_code == 429 and "For mange forkerte forsøg" in blocked.text
         assert "bh_staff=" not in blocked.headers.get("set-cookie", "")
+
+
+async def parallel_logins(url: str, usernames: list[str], password: str = "forkert-kodeord") -> list[httpx.Response]:
+    """One login per user name, all sent at once, each from its own browser with its own login form."""
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        forms = [await client.get("/staff/login") for _ in usernames]
+
+    async def attempt(username: str, form: httpx.Response) -> httpx.Response:
+        cookies = {"bh_staff_login": form.cookies.get("bh_staff_login")}
+        async with httpx.AsyncClient(base_url=url, follow_redirects=False, timeout=60, cookies=cookies) as browser:
+            data = {"username": username, "password": password, "csrf_token": login_token(form.text)}
+            return await browser.post("/staff/login", data=data)
+
+    return await asyncio.gather(*(attempt(name, form) for name, form in zip(usernames, forms)))
+
+
+async def test_wrong_passwords_sent_side_by_side_get_no_more_than_the_free_tries(gateway):
+    responses = await parallel_logins(gateway.url, ["bo"] * 12)
+    assert sorted(r.status_code for r in responses) == [401] * 3 + [429] * 9
+    for refused in (r for r in responses if r.status_code == 429):
+        assert "For mange forkerte forsøg. Vent" in refused.text
+    with gateway.db.session() as session:
+        assert session.get(LoginThrottleRow, "user:bo").failures == 3  # refused attempts are not counted
+
+
+async def test_the_right_password_takes_its_count_back(gateway):
+    await sign_in(gateway.url, "anna")
+    await sign_in(gateway.url, "bo")
+    with gateway.db.session() as session:
+        assert session.get(LoginThrottleRow, "user:anna") is None
+        assert session.get(LoginThrottleRow, "ip:127.0.0.1").failures == 0
+
+
+async def test_only_a_few_passwords_are_checked_at_once(gateway, monkeypatch):
+    # argon2 takes 64 MiB per check: many logins at once must not mean that much memory at once.
+    running, most, lock = 0, 0, threading.Lock()
+    real = auth.password_matches
+
+    def counting(password_hash, password):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            return real(password_hash, password)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(auth, "password_matches", counting)
+    responses = await parallel_logins(gateway.url, [f"ukendt{number}" for number in range(8)])
+    assert [r.status_code for r in responses] == [401] * 8  # different user names: each one is checked
+    assert 1 <= most <= auth.PASSWORD_CHECKS_AT_ONCE
 
 
 async def test_a_disabled_account_cannot_log_in(gateway):

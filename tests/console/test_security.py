@@ -138,16 +138,6 @@ async def test_a_cookie_cannot_be_replayed_after_logout(gateway):
             pass
 
 
-async def test_logout_ends_an_open_socket_at_its_next_ping(gateway):
-    anna = await sign_in(gateway.url, "anna")
-    async with anna.socket() as live:
-        await anna.form("/staff/logout")
-        await live.send(type="ping")
-        with pytest.raises(ConnectionClosed) as closed:
-            await live.next("pong")
-        assert closed.value.rcvd.code == 4401
-
-
 async def test_session_cookie_flags(gateway):
     async with httpx.AsyncClient(base_url=gateway.url, follow_redirects=False) as client:
         form = await client.get("/staff/login")

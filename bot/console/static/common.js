@@ -2,7 +2,9 @@
  * Borgerhjælp staff console: what every signed-in page shares.
  *
  * - One websocket to /staff/ws (session cookie + CSRF token in the first message), reconnecting with
- *   back-off; a ping every 20 s keeps the staff member's "online" presence alive.
+ *   back-off; a ping every 20 s keeps the staff member's "online" presence alive. Pings and the
+ *   queue refreshes they cause do not keep the session from idling out: typing, clicking or touching
+ *   the page does (an "activity" message, at most once a minute).
  * - The queue: fetched again whenever the staff topic reports a change; a new waiting citizen gives
  *   a short beep (WebAudio, no sound file), a notice in the title bar and a screen reader announcement.
  * - Text from citizens, the assistant and staff is only ever put into the page as text (textContent),
@@ -83,8 +85,9 @@
     return container;
   }
 
-  function api(method, url, body) {
+  function api(method, url, body, background) {
     var options = { method: method, credentials: "same-origin", headers: { "Accept": "application/json" } };
+    if (background) { options.headers["X-Console-Background"] = "1"; } // not activity: see the top
     if (method !== "GET") {
       options.headers["X-CSRF-Token"] = csrf;
       options.headers["Content-Type"] = "application/json";
@@ -189,7 +192,7 @@
   // The queue ---------------------------------------------------------------------------------------
 
   function refreshQueue() {
-    return api("GET", "/staff/api/queue").then(function (result) {
+    return api("GET", "/staff/api/queue", null, true).then(function (result) {
       if (!result.ok) { return; }
       var data = result.data;
       var ids = data.waiting.map(function (item) { return item.id; });
@@ -240,7 +243,7 @@
       attempts += 1;
       setConnection("Forbindelsen er afbrudt. Prøver igen …");
       // A refused socket looks like a network error to the page; ask the API whether we are signed in.
-      api("GET", "/staff/api/presence").then(function () {
+      api("GET", "/staff/api/presence", null, true).then(function () {
         window.setTimeout(connect, Math.min(15000, 500 * Math.pow(2, attempts)));
       }, function () {
         window.setTimeout(connect, Math.min(15000, 500 * Math.pow(2, attempts)));
@@ -271,6 +274,15 @@
     onQueue: function (listener) { queueListeners.push(listener); },
     refreshQueue: refreshQueue
   };
+
+  var lastActivity = 0;
+  function active() {
+    var now = Date.now();
+    if (now - lastActivity >= 60000 && send({ type: "activity" })) { lastActivity = now; }
+  }
+  ["keydown", "click", "pointerdown"].forEach(function (kind) {
+    document.addEventListener(kind, active, { capture: true, passive: true });
+  });
 
   document.addEventListener("click", unlockAudio);
   document.addEventListener("keydown", unlockAudio);
