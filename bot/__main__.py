@@ -168,7 +168,7 @@ def _purge_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=int, default=None, help="retention in days (default: RETENTION_DAYS or 30)")
 
 
-@command("purge", "delete conversations, Rasa's trackers and past bookings older than the retention period", _purge_arguments)
+@command("purge", "delete conversations, trackers and past bookings older than the retention", _purge_arguments)
 def purge(args: argparse.Namespace) -> int:
     from bot.privacy import purge_older_than
     from bot.store import Database

@@ -241,7 +241,10 @@ def _button_on_offer(db: Database, conversation_id: str, payload: str, client_id
             if session.scalar(stored) is not None:
                 return True
         latest = session.scalars(
-            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id.desc()).limit(_LATEST_TURN)
+            select(Message)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(Message.id.desc())
+            .limit(_LATEST_TURN)
         )
         for message in latest:
             if message.sender == Sender.CITIZEN:
