@@ -168,7 +168,7 @@ def _purge_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=int, default=None, help="retention in days (default: RETENTION_DAYS or 30)")
 
 
-@command("purge", "delete conversations (and Rasa's trackers) older than the retention period", _purge_arguments)
+@command("purge", "delete conversations, trackers and past bookings older than the retention", _purge_arguments)
 def purge(args: argparse.Namespace) -> int:
     from bot.privacy import purge_older_than
     from bot.store import Database
@@ -184,7 +184,7 @@ def purge(args: argparse.Namespace) -> int:
     database.dispose()
     print(
         f"Deleted {result.conversations} conversation(s) and {result.tracker_conversations} assistant tracker(s) "
-        f"with nothing newer than {days} days."
+        f"with nothing newer than {days} days, and {result.bookings} booking(s) that were more than {days} days ago."
     )
     return 0
 

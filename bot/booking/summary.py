@@ -9,6 +9,9 @@ from bot.danish import TOPIC_LABELS, is_question, topic_label
 
 MAX_QUOTE = 120
 QUOTES = 3
+# The last line of a summary; everything after it is the citizen's own words.
+QUOTES_LABEL = "Borgerens seneste beskeder: "
+QUOTES_DELETED = "Borgerens egne beskeder er slettet."
 
 
 def _answer_topic(action: str | None) -> str | None:
@@ -62,5 +65,16 @@ def summarise(events: Sequence[Event], reason: Reason | str | None, topic: str |
     if not_helped:
         lines.append(f"Svarede \"Nej\" til \"Hjalp det?\": {not_helped} {'gang' if not_helped == 1 else 'gange'}.")
     if quotes:
-        lines.append("Borgerens seneste beskeder: " + " | ".join(f"\"{q}\"" for q in quotes[-QUOTES:]))
+        lines.append(QUOTES_LABEL + " | ".join(f"\"{q}\"" for q in quotes[-QUOTES:]))
     return "\n".join(lines)
+
+
+def without_citizen_words(summary: str | None) -> str | None:
+    """The summary without the citizen's quoted messages (after "Slet min samtale" and the purge).
+
+    The quotes are always the last line, and a quote may itself hold a line break, so everything
+    from the label on goes; what stays are the assistant's own labels (reason, topic, answers).
+    """
+    if not summary or QUOTES_LABEL not in summary:
+        return summary
+    return summary[: summary.index(QUOTES_LABEL)] + QUOTES_DELETED

@@ -24,6 +24,7 @@ from bot.gateway.conversations import ConversationService
 from bot.gateway.delivery import Delivery, make_delivery
 from bot.gateway.publishing import publish_to
 from bot.gateway.rasa import RasaClient
+from bot.gateway.retention import run_purge_loop
 from bot.gateway.security import SecurityHeaders
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.widget_socket import widget_socket
@@ -104,15 +105,20 @@ def create_app(
         await delivery.start()
         await service.recover_pending()
         retry = asyncio.create_task(service.run_retry_loop(settings.retry_interval), name="retry-pending")
+        purge = asyncio.create_task(
+            run_purge_loop(db, settings.base.retention_days, settings.purge_first_delay, settings.purge_interval),
+            name="retention-purge",
+        )
         await staff_console.start()
         if telegram_chats is not None:
             await telegram_chats.start()
         try:
             yield
         finally:
-            retry.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await retry
+            for task in (retry, purge):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await staff_console.stop()
             await service.shutdown()
             if telegram_chats is not None:

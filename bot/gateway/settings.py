@@ -19,6 +19,8 @@ class GatewaySettings:
     redis_url: str = ""  # set: delivery across gateway replicas through Redis pub/sub
     redis_key_prefix: str = DEFAULT_REDIS_KEY_PREFIX
     hello_timeout: float = 10.0
+    purge_interval: float = 86400.0  # the retention purge runs this often (seconds) ...
+    purge_first_delay: float = 60.0  # ... the first time this long after the start
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "GatewaySettings":
@@ -32,6 +34,8 @@ class GatewaySettings:
             retry_interval=_number(env, "RETRY_INTERVAL", 5.0, 0.05),
             redis_url=env.get("REDIS_URL", ""),
             redis_key_prefix=redis_key_prefix(env),
+            purge_interval=_number(env, "PURGE_INTERVAL_SECONDS", 86400.0, 0.05),
+            purge_first_delay=_number(env, "PURGE_FIRST_DELAY_SECONDS", 60.0, 0.0),
         )
 
     @property

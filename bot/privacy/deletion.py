@@ -1,7 +1,12 @@
-"""Deleting conversations: the gateway's transcript and Rasa's tracker, together.
+"""Deleting conversations: the gateway's transcript, Rasa's tracker and the citizen's words in bookings.
 
 Rasa's tracker store is its SQLTrackerStore on the same database (table `events`, keyed by
 `sender_id`, which is our conversation id), so a plain DELETE there removes what Rasa remembers.
+
+A booking outlives its conversation (staff still need to call back at the booked time), so it is
+not deleted with it; only the citizen's quoted messages in its summary are. What staff need to run
+the booking stays: time, kind, topic, and the first name and phone number given for it. Bookings
+whose time is longer ago than the retention are deleted by the purge.
 """
 from __future__ import annotations
 
@@ -9,10 +14,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, inspect, select, text
+from sqlalchemy import delete, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
-from bot.store import Conversation, Database
+from bot.booking.summary import QUOTES_LABEL, without_citizen_words
+from bot.store import Booking, Conversation, Database
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +29,14 @@ RASA_EVENTS_TABLE = "events"
 class PurgeResult:
     conversations: int
     tracker_conversations: int
+    bookings: int = 0
+
+
+def _forget_citizen_words_in_bookings(session: Session, *conditions) -> None:
+    """Blank the citizen's quoted messages in the summaries of the bookings matching `conditions`."""
+    quoting = select(Booking).where(Booking.summary.contains(QUOTES_LABEL, autoescape=True), *conditions)
+    for booking in session.scalars(quoting):
+        booking.summary = without_citizen_words(booking.summary)
 
 
 def _has_events_table(session: Session) -> bool:
@@ -45,19 +59,25 @@ def delete_conversation(db: Database, conversation_id: str) -> bool:
     """Delete one conversation everywhere; True when the gateway knew it."""
     with db.session() as session:
         deleted = session.execute(delete(Conversation).where(Conversation.id == conversation_id)).rowcount
+        _forget_citizen_words_in_bookings(session, Booking.conversation_id == conversation_id)
         if _has_events_table(session):
             session.execute(text(f"DELETE FROM {RASA_EVENTS_TABLE} WHERE sender_id = :id"), {"id": conversation_id})
     return bool(deleted)
 
 
 def purge_older_than(db: Database, days: int, now: datetime | None = None) -> PurgeResult:
-    """Delete every conversation untouched for `days` days, and every Rasa tracker idle as long."""
+    """Delete every conversation untouched for `days` days, every Rasa tracker idle as long, and every
+    booking whose time is as long ago; bookings still to come lose the quotes of deleted conversations."""
     cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
     with db.session() as session:
         old_ids = list(session.scalars(select(Conversation.id).where(Conversation.updated_at < cutoff)))
         for start in range(0, len(old_ids), 500):
             batch = old_ids[start : start + 500]
             session.execute(delete(Conversation).where(Conversation.id.in_(batch)))
+        old_bookings = session.execute(delete(Booking).where(Booking.starts_at < cutoff)).rowcount
+        # Also catches bookings whose conversation went before this rule existed, or by another way.
+        gone = ~select(Conversation.id).where(Conversation.id == Booking.conversation_id).exists()
+        _forget_citizen_words_in_bookings(session, or_(Booking.conversation_id.is_(None), gone))
         trackers = 0
         if _has_events_table(session):
             # Trackers without a gateway conversation (e.g. from `rasa shell`) age out by their last event too.
@@ -66,5 +86,8 @@ def purge_older_than(db: Database, days: int, now: datetime | None = None) -> Pu
             )
             idle_senders = {row[0] for row in session.execute(idle, {"cutoff": cutoff.timestamp()})}
             trackers = _delete_trackers(session, sorted(idle_senders | set(old_ids)))
-    logger.info("Purged %d conversations and %d idle trackers older than %d days", len(old_ids), trackers, days)
-    return PurgeResult(conversations=len(old_ids), tracker_conversations=trackers)
+    logger.info(
+        "Purged %d conversations, %d idle trackers and %d bookings older than %d days",
+        len(old_ids), trackers, old_bookings, days,
+    )
+    return PurgeResult(conversations=len(old_ids), tracker_conversations=trackers, bookings=old_bookings)

@@ -14,10 +14,24 @@ from datetime import date
 CPR_PLACEHOLDER = "[CPR-nummer fjernet]"
 CARD_PLACEHOLDER = "[kortnummer fjernet]"
 
-# Dashes as people and phones type them: hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash.
-_CPR = re.compile(r"(?<![\d])(\d{2})(\d{2})(\d{2})[-\u2010\u2011\u2012\u2013 \u00a0]?(\d)(\d{3})(?![\d])")
-# Card numbers: 13 to 19 digits, whole or in groups split by one space or dash.
-_DIGIT_GROUPS = re.compile(r"(?<![\d])\d+(?:[ \-]\d+)*(?![\d])")
+# Spaces as people and phones type them: space, no-break space, narrow no-break space, thin space.
+_SPACE = "[ \u00a0\u202f\u2009]"
+# Dashes: hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign.
+_DASH = "[-\u2010\u2011\u2012\u2013\u2014\u2212]"
+# A CPR number: DDMMYY (the three parts may be split by one space, dot, dash or slash, the same
+# one twice: "01 01 90", "01.01.90"), then the last four digits after nothing, spaces, or a dash
+# or slash with spaces around it ("010190-1234", "010190  1234", "010190 - 1234", "010190/1234").
+_CPR = re.compile(
+    rf"(?<![\d])(\d{{2}})({_SPACE}|[./]|{_DASH})?(\d{{2}})(?(2)\2)(\d{{2}})"
+    rf"(?:{_SPACE}{{0,3}}(?:{_DASH}|/){_SPACE}{{0,3}}|{_SPACE}{{1,3}})?(\d)(\d{{3}})(?![\d])"
+)
+# Card numbers: 13 to 19 digits, whole or in groups split by spaces, a dash or a dot.
+_CARD_SEPARATOR = rf"(?:{_SPACE}?(?:{_DASH}|\.){_SPACE}?|{_SPACE}{{1,3}})"
+_DIGIT_GROUPS = re.compile(rf"(?<![\d])\d+(?:{_CARD_SEPARATOR}\d+)*(?![\d])")
+# Cards are printed in groups of 4 (4-4-4-4, 4-4-4-4-3), 4-6-5 or 4-6-4; two-digit groups are how
+# phone numbers are written ("20 30 40 50") and short runs are counting, so a number split into
+# groups counts only when every group is 3 to 6 digits long.
+_CARD_GROUP_MIN, _CARD_GROUP_MAX = 3, 6
 _CARD_MIN, _CARD_MAX = 13, 19
 
 
@@ -63,7 +77,7 @@ def _redact_cpr(text: str) -> tuple[str, int]:
 
     def replace(match: re.Match[str]) -> str:
         nonlocal count
-        day, month, year, century = (int(match.group(i)) for i in (1, 2, 3, 4))
+        day, month, year, century = (int(match.group(i)) for i in (1, 3, 4, 5))
         if cpr_birth_date(day, month, year, century) is None:
             return match.group(0)
         count += 1
@@ -72,8 +86,14 @@ def _redact_cpr(text: str) -> tuple[str, int]:
     return _CPR.sub(replace, text), count
 
 
+def _card_like(groups: list[str]) -> bool:
+    if len(groups) == 1:
+        return True
+    return all(_CARD_GROUP_MIN <= len(group) <= _CARD_GROUP_MAX for group in groups)
+
+
 def _card_span(groups: list[str]) -> tuple[int, int] | None:
-    """The longest run of whole digit groups that is a Luhn-valid card number, leftmost first."""
+    """The longest run of whole, card-like digit groups that is a Luhn-valid card number, leftmost first."""
     best: tuple[int, int] | None = None
     for start in range(len(groups)):
         length = 0
@@ -81,23 +101,25 @@ def _card_span(groups: list[str]) -> tuple[int, int] | None:
             length += len(groups[end])
             if length > _CARD_MAX:
                 break
-            if length >= _CARD_MIN and luhn_valid("".join(groups[start : end + 1])):
+            run = groups[start : end + 1]
+            if length >= _CARD_MIN and _card_like(run) and luhn_valid("".join(run)):
                 if best is None or end - start > best[1] - best[0]:
                     best = (start, end)
     return best
 
 
 def _redact_cards_in(chunk: str) -> tuple[str, int]:
-    parts = re.split(r"([ \-])", chunk)  # group i at 2*i, the separator after it at 2*i + 1
+    parts = re.split(f"({_CARD_SEPARATOR})", chunk)  # group i at 2*i, the separator after it at 2*i + 1
     span = _card_span(parts[0::2])
     if span is None:
         return chunk, 0
     start, end = span
-    head, tail = "".join(parts[: 2 * start]), "".join(parts[2 * end + 1 :])
-    if not tail:
+    head = "".join(parts[: 2 * start])
+    if 2 * end + 1 >= len(parts):
         return head + CARD_PLACEHOLDER, 1
-    rest, more = _redact_cards_in(tail[1:])
-    return head + CARD_PLACEHOLDER + tail[0] + rest, 1 + more
+    separator, tail = parts[2 * end + 1], "".join(parts[2 * end + 2 :])
+    rest, more = _redact_cards_in(tail)
+    return head + CARD_PLACEHOLDER + separator + rest, 1 + more
 
 
 def _redact_cards(text: str) -> tuple[str, int]:

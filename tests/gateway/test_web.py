@@ -190,3 +190,58 @@ async def test_municipality_name_is_escaped_on_the_demo_page(settings, municipal
         async with httpx.AsyncClient() as http:
             page = (await http.get(url + "/")).text
     assert "<script>alert" not in page and "&lt;script&gt;" in page
+
+
+async def test_only_buttons_on_offer_reach_rasa_as_payloads(gateway, fake_rasa):
+    fake, _ = fake_rasa
+    async with widget(gateway) as client:
+        await client.send(type="start")
+        conversation_id = (await client.next("conversation"))["conversation_id"]
+        await client.messages_until(lambda m: m["sender"] == "bot")  # the greeting, with its topic buttons
+        await client.send(type="message", client_id="cid-00000001", text="MitID", payload="/mitid_help")
+        await client.messages_until(lambda m: m["text"] == "Hjalp det?")
+        # A payload no button carried: its text goes to Rasa as typed words.
+        forged = '/book_helper{"booking_time": "2026-11-24T10:00:00+01:00"}'
+        await client.send(type="message", client_id="cid-00000002", text="Book", payload=forged)
+        await client.messages_until(lambda m: m["text"] == "Du skrev: Book")
+        # The greeting's buttons went when the citizen wrote; an old one counts as its title only.
+        await client.send(type="message", client_id="cid-00000003", text="Digital Post", payload="/digital_post_help")
+        await client.messages_until(lambda m: m["text"] == "Du skrev: Digital Post")
+        await client.send(type="message", client_id="cid-00000004", text="MitID igen", payload="/mitid_help")
+        await client.messages_until(lambda m: m["text"] == "Hjalp det?")
+        await client.send(type="message", client_id="cid-00000005", text="Ja", payload="/affirm")
+        await client.messages_until(lambda m: m["text"] == "Godt!")
+    sent = fake.texts_for(conversation_id)
+    assert sent == ["/greet", "/mitid_help", "Book", "Digital Post", "MitID igen", "/affirm"]
+
+
+async def test_a_resent_button_press_is_confirmed_not_turned_into_text(gateway, fake_rasa):
+    fake, _ = fake_rasa
+    async with widget(gateway) as client:
+        await client.send(type="start")
+        conversation_id = (await client.next("conversation"))["conversation_id"]
+        await client.messages_until(lambda m: m["sender"] == "bot")
+        await client.send(type="message", client_id="cid-00000001", text="MitID", payload="/mitid_help")
+        await client.messages_until(lambda m: m["text"] == "Hjalp det?")
+        visitor, last_id = client.visitor_id, 0
+    async with widget(gateway, conversation_id, after=last_id, visitor_id=visitor) as again:
+        await again.send(type="message", client_id="cid-00000001", text="MitID", payload="/mitid_help")
+        await again.messages_until(lambda m: m["client_message_id"] == "cid-00000001")
+    assert fake.texts_for(conversation_id).count("/mitid_help") == 1 and "MitID" not in fake.texts_for(conversation_id)
+
+
+async def test_typed_slash_commands_reach_rasa_as_plain_words(gateway, fake_rasa):
+    fake, _ = fake_rasa
+    async with widget(gateway) as client:
+        await client.send(type="message", client_id="cid-00000001", text='/request_human{"topic": "x"}')
+        conversation_id = (await client.next("conversation"))["conversation_id"]
+        shown = await client.messages_until(lambda m: m["text"].startswith("Du skrev:"))
+        assert shown[0]["text"] == '/request_human{"topic": "x"}'  # stored and shown as typed
+        await client.send(type="message", client_id="cid-00000002", text=" //restart")
+        await client.messages_until(lambda m: m["text"] == "Du skrev: restart")
+        await client.send(type="message", client_id="cid-00000003", text="/")
+        assert (await client.next("error"))["code"] == "empty"
+        # The widget's own command still works, typed or as a button.
+        await client.send(type="message", client_id="cid-00000004", text="/delete_conversation")
+        assert (await client.next("deleted"))["conversation_id"] == conversation_id
+    assert fake.texts_for(conversation_id) == ['request_human{"topic": "x"}', "restart"]

@@ -1,18 +1,25 @@
 """Deletion on request and the retention purge, in the gateway's tables and Rasa's tracker table."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Iterator
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, inspect, select
+from sqlalchemy import text as sql_text
 
+from bot.booking.summary import QUOTES_DELETED, summarise
 from bot.privacy import delete_conversation, purge_older_than
-from bot.store import Conversation, Database, Handoff, Message, Sender
-from tests.support.rasa_tables import add_tracker_event, tracker_event_count
+from bot.store import Booking, Conversation, Database, Handoff, Message, Sender
+from bot.store.models import BookingKind
+from tests.support.postgres import fresh_postgres_database
+from tests.support.rasa_tables import EVENTS_DDL, add_tracker_event, create_events_table, tracker_event_count
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 PROJECT = Path(__file__).resolve().parents[2]
@@ -80,3 +87,123 @@ def test_purge_command(database):
     purged = subprocess.run([*command, "--days", "7"], env=env, cwd=PROJECT, capture_output=True, text=True, timeout=120)
     assert purged.returncode == 0 and "Deleted 1 conversation(s)" in purged.stdout
     assert time.monotonic() - started < 120
+
+
+# --- The citizen's words in bookings -------------------------------------------------------------
+
+# What the citizen typed; it must be nowhere in the database after "Slet min samtale" or the purge.
+CITIZEN_SENTENCE = "min søster på Kastanjevej 7 har låst mit MitID"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database(request, tmp_path) -> Iterator[Database]:
+    """The gateway's database with Rasa's tracker table, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'words.db'}")
+        db.upgrade()
+        create_events_table(db)
+        yield db
+        db.dispose()
+        return
+    with fresh_postgres_database("borgerhjaelp_privacy") as url:
+        db = Database(url)
+        db.upgrade()
+        with db.session() as session:
+            session.execute(sql_text(EVENTS_DDL.replace("INTEGER PRIMARY KEY", "SERIAL PRIMARY KEY")))
+        yield db
+        db.dispose()
+
+
+def booked_conversation(db: Database, last_active: datetime, starts_at: datetime, reference: str) -> str:
+    """A conversation where the citizen wrote CITIZEN_SENTENCE, was handed over, and booked a call-back."""
+    user_event = {"event": "user", "text": CITIZEN_SENTENCE, "parse_data": {"intent": {"name": "mitid_forgot_pin"}}}
+    events = [{"event": "session_started"}, user_event, {"event": "action", "name": "utter_mitid_forgot_pin"}]
+    summary = summarise(events, "asked_for_booking", "mitid_forgot_pin")
+    assert CITIZEN_SENTENCE in summary  # the summary quotes the citizen, as the booking action stores it
+    with db.session() as session:
+        row = Conversation(
+            channel="web", channel_user_id="visitor", created_at=last_active, updated_at=last_active, summary=summary
+        )
+        session.add(row)
+        session.flush()
+        said = Message(conversation_id=row.id, sender=Sender.CITIZEN, text=CITIZEN_SENTENCE, created_at=last_active)
+        session.add(said)
+        session.add(Handoff(conversation_id=row.id, reason="asked_for_booking", summary=summary))
+        session.add(
+            Booking(
+                reference=reference,
+                kind=BookingKind.CALLBACK,
+                topic="mitid_forgot_pin",
+                starts_at=starts_at,
+                length_minutes=15,
+                first_name="Ulla",
+                phone="20304050",
+                channel="web",
+                conversation_id=row.id,
+                summary=summary,
+            )
+        )
+        conversation_id = row.id
+        session.execute(
+            sql_text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', :t, :d)"),
+            {"s": conversation_id, "t": last_active.timestamp(), "d": json.dumps(user_event, ensure_ascii=False)},
+        )
+    return conversation_id
+
+
+def places_holding(db: Database, words: str) -> list[str]:
+    """Every table.column, in every table of the database, whose value holds `words` in some row."""
+    found = []
+    with db.session() as session:
+        for table in inspect(session.connection()).get_table_names():
+            result = session.execute(sql_text(f'SELECT * FROM "{table}"'))
+            columns = list(result.keys())
+            for row in result:
+                found += [f"{table}.{column}" for column, value in zip(columns, row) if words in str(value)]
+    return found
+
+
+def booking(db: Database, reference: str) -> Booking | None:
+    with db.session() as session:
+        row = session.scalar(select(Booking).where(Booking.reference == reference))
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+def test_after_deleting_a_conversation_no_citizen_words_remain_but_the_booking_does(any_database):
+    db = any_database
+    conversation_id = booked_conversation(db, NOW, NOW + timedelta(days=2), "K7M-4PX")
+    other = booked_conversation(db, NOW, NOW + timedelta(days=3), "H9R-2TX")
+    assert "bookings.summary" in places_holding(db, CITIZEN_SENTENCE)
+
+    assert delete_conversation(db, conversation_id)
+
+    kept = booking(db, "K7M-4PX")
+    assert (kept.first_name, kept.phone, kept.topic) == ("Ulla", "20304050", "mitid_forgot_pin")
+    assert kept.kind == BookingKind.CALLBACK
+    assert kept.starts_at.replace(tzinfo=timezone.utc) == NOW + timedelta(days=2)
+    assert "Emne: MitID" in kept.summary and QUOTES_DELETED in kept.summary
+    # The other citizen's conversation is untouched; deleting it too leaves no trace of the sentence.
+    assert CITIZEN_SENTENCE in booking(db, "H9R-2TX").summary
+    assert delete_conversation(db, other)
+    assert places_holding(db, CITIZEN_SENTENCE) == []
+
+
+def test_the_purge_removes_citizen_words_from_coming_bookings_and_past_bookings_entirely(any_database):
+    db = any_database
+    # Retention 7 days. Old conversations with a call-back still to come, one past the retention, one within it.
+    booked_conversation(db, NOW - timedelta(days=10), NOW + timedelta(days=2), "K7M-4PX")
+    booked_conversation(db, NOW - timedelta(days=20), NOW - timedelta(days=8), "H9R-2TX")
+    recent = booked_conversation(db, NOW - timedelta(days=1), NOW - timedelta(days=5), "P3W-8QA")
+
+    result = purge_older_than(db, 7, now=NOW)
+
+    assert (result.conversations, result.bookings) == (2, 1)
+    assert booking(db, "H9R-2TX") is None
+    coming = booking(db, "K7M-4PX")
+    assert (coming.first_name, coming.phone) == ("Ulla", "20304050") and QUOTES_DELETED in coming.summary
+    # The recent conversation is kept whole, quotes included; once it goes, so do they.
+    assert CITIZEN_SENTENCE in booking(db, "P3W-8QA").summary
+    assert delete_conversation(db, recent)
+    assert places_holding(db, CITIZEN_SENTENCE) == []

@@ -1,7 +1,10 @@
 """Redaction at the door: property tests over every way a CPR or card number can be written."""
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date, timedelta
+
+import pytest
 
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
@@ -9,9 +12,33 @@ from hypothesis import strategies as st
 from bot.privacy import CARD_PLACEHOLDER, CPR_PLACEHOLDER, redact, redaction_warning
 from bot.privacy.redaction import cpr_birth_date, luhn_valid
 
-SEPARATORS = ["", "-", " "]
+# Between the birth date and the last four digits, as citizens and phones type them.
+SEPARATORS = ["", "-", " ", "  ", " - ", "\u2013", "\u2011", "\u00a0", "/"]
+# Inside the birth date: "010190", "01 01 90", "01.01.90", "01-01-90", "01/01/90".
+DATE_SEPARATORS = ["", " ", ".", "-", "/"]
 # Text around a number: letters, Danish letters, punctuation and spaces, never touching digits.
 words = st.text(alphabet="abcdefghijklmnopqrstuvwxyzæøåÆØÅ .,!?:()'\"\n", max_size=40)
+
+
+# The CPR office's century rules, written out here so the tests do not trust the code they test:
+# (seventh digits, lowest two-digit year, highest two-digit year, century).
+CPR_CENTURIES = [
+    ((0, 1, 2, 3), 0, 99, 1900),
+    ((4, 9), 0, 36, 2000),
+    ((4, 9), 37, 99, 1900),
+    ((5, 6, 7, 8), 0, 57, 2000),
+    ((5, 6, 7, 8), 58, 99, 1800),
+]
+
+
+def real_cpr_date(day: int, month: int, yy: int, seventh: int) -> bool:
+    """Whether DDMMYY with this seventh digit is a real birth date, by the table above and datetime."""
+    (century,) = [c for digits, low, high, c in CPR_CENTURIES if seventh in digits and low <= yy <= high]
+    try:
+        dt.date(century + yy, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def century_digits_for(year: int) -> list[int]:
@@ -32,7 +59,8 @@ def valid_cprs(draw) -> str:
     century = draw(st.sampled_from(century_digits_for(born.year)))
     serial = draw(st.integers(0, 999))
     separator = draw(st.sampled_from(SEPARATORS))
-    return f"{born:%d%m}{born.year % 100:02d}{separator}{century}{serial:03d}"
+    d = draw(st.sampled_from(DATE_SEPARATORS))
+    return f"{born:%d}{d}{born:%m}{d}{born.year % 100:02d}{separator}{century}{serial:03d}"
 
 
 @st.composite
@@ -41,8 +69,13 @@ def invalid_date_cprs(draw) -> str:
     month = draw(st.integers(0, 99))
     year = draw(st.integers(0, 99))
     century = draw(st.integers(0, 9))
-    assume(cpr_birth_date(day, month, year, century) is None)
-    return f"{day:02d}{month:02d}{year:02d}{draw(st.sampled_from(SEPARATORS))}{century}{draw(st.integers(0, 999)):03d}"
+    assume(not real_cpr_date(day, month, year, century))
+    d = draw(st.sampled_from(DATE_SEPARATORS))
+    separator = draw(st.sampled_from(SEPARATORS))
+    return f"{day:02d}{d}{month:02d}{d}{year:02d}{separator}{century}{draw(st.integers(0, 999)):03d}"
+
+
+CARD_SEPARATORS = [" ", "-", "  ", ".", "\u00a0", " - ", "\u2013"]
 
 
 def with_luhn_digit(body: str) -> str:
@@ -60,15 +93,30 @@ def card_numbers(draw, valid: bool = True) -> str:
     if not valid:
         wrong = str((int(number[-1]) + draw(st.integers(1, 9))) % 10)
         number = number[:-1] + wrong
-    if length == 16 and draw(st.booleans()):
-        separator = draw(st.sampled_from([" ", "-"]))
-        number = separator.join(number[i : i + 4] for i in range(0, 16, 4))
+    # The groupings cards are printed in: 4-4-4-4(-3), Amex 4-6-5, Diners 4-6-4.
+    groupings = {16: [(4, 4, 4, 4)], 19: [(4, 4, 4, 4, 3)], 15: [(4, 6, 5)], 14: [(4, 6, 4)]}
+    # (A wrong 19-digit number in 4-4-4-4-3 may still hold a right 16-digit one: not drawn as wrong.)
+    if length in groupings and (valid or length != 19) and draw(st.booleans()):
+        separator = draw(st.sampled_from(CARD_SEPARATORS))
+        groups, start = [], 0
+        for size in draw(st.sampled_from(groupings[length])):
+            groups.append(number[start : start + size])
+            start += size
+        number = separator.join(groups)
     return number
 
 
 @given(before=words, cpr=valid_cprs(), after=words)
 @example(before="mit cpr er ", cpr="010190-1234", after=" tak")
 @example(before="", cpr="2902004123", after="")  # 29 Feb 2000 (7th digit 4), a leap year
+@example(before="", cpr="010190 - 1234", after="")
+@example(before="", cpr="010190  1234", after="")
+@example(before="", cpr="01 01 90 1234", after="")
+@example(before="", cpr="01.01.90-1234", after="")
+@example(before="", cpr="01-01-90-1234", after="")
+@example(before="", cpr="010190/1234", after="")
+@example(before="", cpr="010190\u20131234", after="")
+@example(before="cpr:", cpr="0101901234", after=".")
 def test_every_valid_cpr_is_removed_and_the_text_around_is_kept(before, cpr, after):
     result = redact(f"{before} {cpr} {after}")
     assert result.text == f"{before} {CPR_PLACEHOLDER} {after}"
@@ -85,6 +133,12 @@ def test_ten_digits_that_are_not_a_date_are_kept(before, number, after):
 
 @given(before=words, card=card_numbers(valid=True), after=words)
 @example(before="kort: ", card="4111 1111 1111 1111", after=" udløb 12/27")
+@example(before="", card="4111  1111 1111 1111", after="")
+@example(before="", card="4111\u00a01111\u00a01111\u00a01111", after="")
+@example(before="", card="4111.1111.1111.1111", after="")
+@example(before="", card="3714 496353 98431", after="")
+@example(before="", card="3782-822463-10005", after="")
+@example(before="", card="3056 930902 5904", after="")
 def test_every_luhn_valid_card_number_is_removed(before, card, after):
     result = redact(f"{before} {card} {after}")
     assert result.text == f"{before} {CARD_PLACEHOLDER} {after}"
@@ -102,9 +156,62 @@ def test_text_without_numbers_is_untouched(text):
     assert redact(text).text == text and not redact(text).found
 
 
-def test_everyday_numbers_are_kept():
-    for text in ("ring på 70 00 00 00", "+45 12345678", "booking ABC123", "det koster 1.200 kr.", "kl. 10.00-15.00"):
-        assert redact(text).text == text
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ring på 70 00 00 00",
+        "+45 12345678",
+        "booking ABC123",
+        "det koster 1.200 kr.",
+        "kl. 10.00-15.00",
+        # Danish phone numbers, alone and several in a row: 2030405060708006 passes Luhn.
+        "ring på 20 30 40 50 60 70 80 06",
+        "12 34 56 78 og 87 65 43 21",
+        "12 34 56 78 87 65 43 21",
+        "12345678 87654321",
+        "tel. 11 22 33 44 55",
+        "tlf 2345 6789 konto 1234 5678901234",
+        # Counting and amounts: 2..13 pass Luhn together.
+        "1 2 3 4 5 6 7 8 9 10 11 12 13 14",
+        "beløb 1 234 567 890 123 kr",
+        "ordre 1234567890123",
+        "2024-11-24 kl 10",
+        "fra 1.1.2020 til 31.12.2024",
+        "CPR 2902011234",  # 29 Feb 1901 is not a date
+        "0101901234567",  # thirteen digits, neither a CPR nor a card
+    ],
+)
+def test_everyday_numbers_are_kept(text):
+    assert redact(text).text == text and not redact(text).found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("010190 - 1234", CPR_PLACEHOLDER),
+        ("010190  1234", CPR_PLACEHOLDER),
+        ("01 01 90 1234", CPR_PLACEHOLDER),
+        ("01.01.90-1234", CPR_PLACEHOLDER),
+        ("010190\u20111234", CPR_PLACEHOLDER),
+        ("4111  1111 1111 1111", CARD_PLACEHOLDER),
+        ("4111\u00a01111\u00a01111\u00a01111", CARD_PLACEHOLDER),
+        ("4111.1111.1111.1111", CARD_PLACEHOLDER),
+        ("\uff15\uff15" + "\uff10" * 13 + "\uff14", CARD_PLACEHOLDER),  # full-width 5500 0000 0000 0004
+        ("ring 20 30 40 50 om 4111 1111 1111 1111", f"ring 20 30 40 50 om {CARD_PLACEHOLDER}"),
+        ("4111 1111 1111 1111 og 010190-1234", f"{CARD_PLACEHOLDER} og {CPR_PLACEHOLDER}"),
+    ],
+)
+def test_the_audits_missed_formats_are_removed(text, expected):
+    assert redact(text).text == expected
+
+
+def test_the_century_rules_agree_with_the_cpr_office_for_every_date_and_seventh_digit():
+    for seventh in range(10):
+        for yy in range(100):
+            for month in range(1, 13):
+                for day in range(1, 32):
+                    expected = real_cpr_date(day, month, yy, seventh)
+                    assert (cpr_birth_date(day, month, yy, seventh) is not None) == expected, (day, month, yy, seventh)
 
 
 def test_several_numbers_in_one_message():
