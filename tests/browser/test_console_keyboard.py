@@ -56,3 +56,45 @@ def test_the_focus_stays_on_the_page_when_claim_hand_back_and_close_hide_their_b
     assert not focus_is_on_body(anna)
     for page in (anna, bo, citizen):
         page.context.close()
+
+
+def focused_card(page) -> list:
+    """[list id, conversation id, whether it is the very link the test marked] of the focused card link."""
+    return page.evaluate(
+        "() => { const a = document.activeElement; const card = a && a.closest('.card');"
+        " return card ? [card.parentElement.id, card.getAttribute('data-conversation-id'), a === window.__markedLink] : null; }"
+    )
+
+
+def test_a_queue_update_keeps_the_focus_on_the_card_it_was_on(browser, gateway):
+    anna = sign_in(browser, gateway.url, "anna")
+    bo = sign_in(browser, gateway.url, "bo")
+    first = citizen_asks_for_a_person(browser, gateway.url)
+    link = anna.locator("#waiting-list .card a")
+    expect(link).to_have_count(1)
+    conversation = link.get_attribute("href").rsplit("/", 1)[1]
+    link.focus()
+    anna.evaluate("() => { window.__markedLink = document.activeElement; }")
+
+    # A second citizen arrives: the list is redrawn, the focused card and its link stay as they were.
+    second = citizen_asks_for_a_person(browser, gateway.url)
+    expect(anna.locator("#waiting-list .card")).to_have_count(2)
+    assert focused_card(anna) == ["waiting-list", conversation, True]
+
+    # Bo takes the first citizen: the card moves to the other list, and the focus goes with it.
+    assert bo.evaluate(
+        "id => window.BHConsole.api('POST', '/staff/api/conversations/' + id + '/claim').then(r => r.status)", conversation
+    ) == 200
+    expect(anna.locator("#active-list .card")).to_have_count(1)
+    expect(anna.locator("#waiting-list .card")).to_have_count(1)
+    anna.wait_for_function("() => document.activeElement && document.activeElement.closest('#active-list')")
+    assert focused_card(anna)[:2] == ["active-list", conversation]
+
+    # Bo hands it back: the card is gone, and the focus goes to the heading of the list it was in.
+    assert bo.evaluate(
+        "id => window.BHConsole.api('POST', '/staff/api/conversations/' + id + '/hand-back').then(r => r.status)", conversation
+    ) == 200
+    expect(anna.locator("#active-list .card")).to_have_count(0)
+    expect(anna.get_by_role("heading", name="Samtaler med en medarbejder (0)")).to_be_focused()
+    for page in (anna, bo, first, second):
+        page.context.close()
