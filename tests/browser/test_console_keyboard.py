@@ -98,3 +98,28 @@ def test_a_queue_update_keeps_the_focus_on_the_card_it_was_on(browser, gateway):
     expect(anna.get_by_role("heading", name="Samtaler med en medarbejder (0)")).to_be_focused()
     for page in (anna, bo, first, second):
         page.context.close()
+
+
+def test_the_citizen_typing_notice_is_a_polite_live_region(browser, gateway):
+    anna = sign_in(browser, gateway.url, "anna")
+    citizen = citizen_asks_for_a_person(browser, gateway.url)
+    press(anna, anna.locator("#waiting-list .card a"))
+    press(anna, anna.get_by_role("button", name="Overtag samtalen"))
+    expect(anna.get_by_label("Dit svar til borgeren")).to_be_focused()
+
+    # A live region is only read out if it is in the page before its text changes: it is there, empty.
+    typing = anna.locator("#citizen-typing")
+    expect(typing).to_have_attribute("role", "status")
+    expect(typing).to_have_text("")
+    assert typing.evaluate("node => !node.closest('[hidden], [aria-hidden=\"true\"]') && getComputedStyle(node).display !== 'none'")
+
+    box = citizen.get_by_label("Skriv din besked")
+    box.type("Jeg har")
+    expect(anna.get_by_role("status").filter(has_text="Borgeren skriver")).to_be_visible()
+    box.type(" prøvet")
+    box.press("Enter")
+    expect(anna.locator("#transcript .msg--citizen").last).to_contain_text("Jeg har prøvet")
+    expect(typing).to_have_text("")
+    expect(typing).to_have_attribute("role", "status")
+    anna.context.close()
+    citizen.context.close()

@@ -51,6 +51,12 @@
     }
   }
 
+  // The typing notice is a live region that is always in the page (one added or shown at the moment
+  // it changes is not read out); only its text comes and goes.
+  function citizenIsTyping(on) {
+    citizenTyping.textContent = on ? "Borgeren skriver …" : "";
+  }
+
   function toggle(node, visible) {
     if (visible) { node.removeAttribute("hidden"); } else { node.setAttribute("hidden", ""); }
   }
@@ -134,7 +140,7 @@
     transcript.insertBefore(node, later);
     transcript.scrollTop = transcript.scrollHeight;
     if (message.sender === "citizen") {
-      toggle(citizenTyping, false);
+      citizenIsTyping(false);
     }
   }
 
@@ -386,10 +392,10 @@
     } else if (event.type === "state") {
       load();
     } else if (event.type === "typing" && event.who === "citizen") {
-      toggle(citizenTyping, event.on);
+      citizenIsTyping(event.on);
       window.clearTimeout(citizenTypingTimer);
       if (event.on) {
-        citizenTypingTimer = window.setTimeout(function () { toggle(citizenTyping, false); }, 15000);
+        citizenTypingTimer = window.setTimeout(function () { citizenIsTyping(false); }, 15000);
       }
     } else if (event.type === "deleted") {
       gone();
