@@ -123,3 +123,43 @@ def test_the_citizen_typing_notice_is_a_polite_live_region(browser, gateway):
     expect(typing).to_have_attribute("role", "status")
     anna.context.close()
     citizen.context.close()
+
+
+# Records, in order, each message put into the transcript and each change of its aria-busy.
+RECORD_BUSY = """
+window.__transcriptEvents = [];
+new MutationObserver(records => {
+  records.forEach(record => {
+    if (record.target.id !== 'transcript') { return; }
+    if (record.type === 'attributes') {
+      window.__transcriptEvents.push('busy ' + record.oldValue + ' -> ' + record.target.getAttribute('aria-busy'));
+    } else if (record.addedNodes.length) {
+      window.__transcriptEvents.push('message');
+    }
+  });
+}).observe(document, {childList: true, subtree: true, attributes: true, attributeFilter: ['aria-busy'], attributeOldValue: true});
+"""
+
+
+def test_the_transcript_is_not_read_out_from_the_start_when_the_page_opens(browser, gateway):
+    anna = sign_in(browser, gateway.url, "anna")
+    citizen = citizen_asks_for_a_person(browser, gateway.url)
+    say(citizen, "Jeg har glemt min adgangskode til MitID")
+    link = anna.locator("#waiting-list .card a")
+    expect(link).to_have_count(1)
+    anna.add_init_script(RECORD_BUSY)
+    press(anna, link)
+
+    # The backlog goes into the log while it is busy (screen readers wait), then the log is live.
+    transcript = anna.get_by_role("log", name="Beskeder i samtalen")
+    expect(transcript.locator(".msg--citizen").last).to_contain_text("Jeg har glemt min adgangskode")
+    expect(transcript).to_have_attribute("aria-busy", "false")
+    backlog = transcript.locator(".msg").count()
+    assert anna.evaluate("() => window.__transcriptEvents") == ["message"] * backlog + ["busy true -> false"]
+
+    # A message that arrives after that is added to a live log, so it is read out.
+    say(citizen, "Er der nogen?")
+    expect(transcript.locator(".msg--citizen").last).to_contain_text("Er der nogen?")
+    assert anna.evaluate("() => window.__transcriptEvents") == ["message"] * backlog + ["busy true -> false", "message"]
+    anna.context.close()
+    citizen.context.close()

@@ -27,6 +27,7 @@
   };
   var shown = {};
   var lastId = 0;
+  var backlogUntil = null; // the newest message when the page opened, once the API has said
   var current = null;
   var deleted = false;
   var typingOn = false;
@@ -126,6 +127,14 @@
     return node;
   }
 
+  // The transcript is a log (read out as messages arrive), busy until the backlog is drawn: the
+  // messages from before the page opened are there to read, not to be announced one by one.
+  function backlogDrawn() {
+    if (backlogUntil !== null && lastId >= backlogUntil && transcript.getAttribute("aria-busy") !== "false") {
+      transcript.setAttribute("aria-busy", "false");
+    }
+  }
+
   function addMessage(message) {
     if (!message || shown[message.id]) { return; }
     shown[message.id] = true;
@@ -142,6 +151,7 @@
     if (message.sender === "citizen") {
       citizenIsTyping(false);
     }
+    backlogDrawn();
   }
 
   // Facts and actions -------------------------------------------------------------------------------
@@ -221,6 +231,8 @@
         return;
       }
       current = result.data;
+      if (backlogUntil === null) { backlogUntil = current.newest_message_id || 0; }
+      backlogDrawn();
       facts(current);
       notes(current.notes);
       bookings(current.bookings);
@@ -230,6 +242,7 @@
 
   function gone() {
     deleted = true;
+    transcript.setAttribute("aria-busy", "false");
     var controls = [buttons.claim, buttons.handBack, buttons.close, replyForm];
     var focused = focusedIn(controls);
     stateLine.textContent = "Borgeren har slettet samtalen.";
