@@ -154,7 +154,10 @@ def test_live_handoff_in_the_browser(browser, gateway):
     expect(card).to_contain_text("Web-chat")
     expect(card).to_contain_text("Borgeren vil tale med en person.")
     expect(anna).to_have_title(re.compile(r"\(1\)"))
+    # Playwright's Chromium may play sound without a click, so the beep really sounded.
+    assert anna.evaluate("() => window.BHConsole.audioState()") == "running"
     assert anna.evaluate("() => window.BHConsole.beeps") == 1
+    expect(anna.get_by_role("button", name="Slå lyd til")).to_be_hidden()
     expect(anna.locator("#waiting-badge")).to_have_text("1 venter")
 
     card.get_by_role("link").click()
@@ -204,6 +207,49 @@ def test_live_handoff_in_the_browser(browser, gateway):
     expect(anna.locator("#transcript .msg--bot").last).to_contain_text("Hjalp det?")
     assert "gammel telefon" not in citizen.locator("body").inner_text()
     for page in (anna, bo, citizen):
+        page.context.close()
+
+
+# Desktop browsers start a page's audio suspended until the person clicks or types on it; this headless
+# Chromium, driven over DevTools, lets every page play (whatever --autoplay-policy says). The page gets
+# the desktop behaviour back: each new AudioContext is suspended as it is made; resume() is the real one.
+SUSPENDED_AUDIO = """
+(() => {
+  const Real = window.AudioContext;
+  window.AudioContext = class extends Real {
+    constructor(...options) { super(...options); this.suspend(); }
+  };
+})();
+"""
+
+
+def test_a_button_turns_the_sound_on_when_the_browser_holds_it_back(browser, gateway):
+    anna = sign_in(browser, gateway.url, "anna")
+    anna.add_init_script(SUSPENDED_AUDIO)
+    anna.reload()  # as after moving from one console page to another
+    unlock = anna.get_by_role("button", name="Slå lyd til")
+    expect(unlock).to_be_visible()
+    assert anna.evaluate("() => window.BHConsole.audioState()") == "suspended"
+
+    # A citizen arrives while the browser holds the sound back: the list and the title say so, but
+    # no beep is counted, since none sounded.
+    first = citizen_asks_for_a_person(browser, gateway.url)
+    expect(anna.locator("#waiting-list .card")).to_have_count(1)
+    expect(anna).to_have_title(re.compile(r"\(1\)"))
+    assert anna.evaluate("() => window.BHConsole.beeps") == 0
+    expect(unlock).to_be_visible()
+
+    # With the keyboard: Enter on "Slå lyd til" starts the sound; the button goes, the focus stays near.
+    unlock.focus()
+    anna.keyboard.press("Enter")
+    expect(unlock).to_be_hidden()
+    anna.wait_for_function("() => window.BHConsole.audioState() === 'running'")
+    expect(anna.get_by_label("Lyd ved ny borger")).to_be_focused()
+
+    second = citizen_asks_for_a_person(browser, gateway.url)
+    expect(anna.locator("#waiting-list .card")).to_have_count(2)
+    assert anna.evaluate("() => window.BHConsole.beeps") == 1
+    for page in (anna, first, second):
         page.context.close()
 
 
