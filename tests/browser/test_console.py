@@ -328,10 +328,25 @@ def test_console_pages_pass_axe_wcag_21_aa(browser, gateway):
             )
         )
     anna = sign_in(browser, gateway.url, "anna")
+    expect(anna.locator("#waiting-empty")).to_be_visible()
+    audit_page(anna, "empty queue")
+    anna.goto(gateway.url + "/staff/conversations/findes-ikke")
+    expect(anna.get_by_role("alert")).to_contain_text("Samtalen findes ikke")
+    audit_page(anna, "404 page")
+    bo = sign_in(browser, gateway.url, "bo")
+    refused = bo.goto(gateway.url + "/staff/audit")
+    assert refused.status == 403
+    expect(bo.get_by_role("alert")).to_be_visible()
+    audit_page(bo, "403 page")
+    bo.context.close()
+
+    anna.goto(gateway.url + "/staff")
     citizen = citizen_asks_for_a_person(browser, gateway.url)
     expect(anna.locator("#waiting-list .card")).to_have_count(1)
     audit_page(anna, "queue")
     anna.locator("#waiting-list .card a").click()
+    expect(anna.locator("#conversation-state")).to_have_text("Borgeren venter på en medarbejder.")
+    audit_page(anna, "waiting conversation")
     anna.get_by_role("button", name="Overtag samtalen").click()
     expect(anna.get_by_label("Dit svar til borgeren")).to_be_visible()
     anna.get_by_label("Dit svar til borgeren").fill("Hej")
@@ -341,6 +356,21 @@ def test_console_pages_pass_axe_wcag_21_aa(browser, gateway):
     anna.get_by_role("button", name="Gem note").click()
     expect(anna.locator("#notes")).to_contain_text("En note")
     audit_page(anna, "conversation")
+    conversation_url = anna.url
+    anna.get_by_role("button", name="Afslut samtalen").click()
+    expect(anna.locator("#conversation-state")).to_have_text("Samtalen er afsluttet.")
+    audit_page(anna, "closed conversation")
+
+    # A citizen deletes their conversation ("Slet min samtale") while it is open in the console.
+    gateway.rasa.reply = lambda text: [  # type: ignore[method-assign]
+        {"text": "Vi gemmer samtalen i 30 dage.", "buttons": [{"title": "Slet min samtale", "payload": "/delete_conversation"}]}
+    ]
+    say(citizen, "Hvad gemmer I om mig?")
+    anna.goto(conversation_url)
+    expect(anna.locator("#transcript .msg--citizen").last).to_contain_text("Hvad gemmer I om mig?")
+    citizen.get_by_role("button", name="Slet min samtale").last.click()
+    expect(anna.locator("#conversation-state")).to_have_text("Borgeren har slettet samtalen.")
+    audit_page(anna, "deleted conversation")
     for path, name in (
         ("/staff/bookings", "bookings"),
         ("/staff/availability", "availability"),
@@ -352,3 +382,4 @@ def test_console_pages_pass_axe_wcag_21_aa(browser, gateway):
         audit_page(anna, name)
     anna.context.close()
     citizen.context.close()
+
