@@ -383,3 +383,25 @@ def test_console_pages_pass_axe_wcag_21_aa(browser, gateway):
     anna.context.close()
     citizen.context.close()
 
+
+def test_a_citizens_name_and_summary_are_shown_as_text_on_the_bookings_page(browser, gateway):
+    with gateway.db.session() as session:
+        session.add(
+            Booking(
+                reference="XSS123", kind=BookingKind.CALLBACK, topic="mitid_forgot_pin",
+                starts_at=utcnow() + timedelta(hours=2), length_minutes=15, first_name=IMAGE, phone="20304050",
+                summary=f"Resumé {IMAGE} {SCRIPT}",
+            )
+        )
+    dialogs: list[str] = []
+    anna = sign_in(browser, gateway.url, "anna")
+    anna.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    anna.goto(gateway.url + "/staff/bookings")
+    row = anna.locator("tr").filter(has_text="XSS123")
+    expect(row).to_contain_text(IMAGE)
+    expect(row).to_contain_text(f"Resumé {IMAGE} {SCRIPT}")
+    assert anna.evaluate("() => window.__pwned") is None
+    assert anna.locator("main img, main script").count() == 0
+    assert dialogs == []
+    anna.context.close()
+
