@@ -405,3 +405,14 @@ def test_a_citizens_name_and_summary_are_shown_as_text_on_the_bookings_page(brow
     assert dialogs == []
     anna.context.close()
 
+
+def test_deleting_a_canned_answer_works_with_its_fields_emptied(browser, gateway):
+    """"Slet" shares a form with the answer's required fields; it must not be blocked by them."""
+    anna = sign_in(browser, gateway.url, "anna")
+    anna.goto(gateway.url + "/staff/canned")
+    form = anna.locator("form.canned").filter(has=anna.get_by_role("button", name="Slet Hvad har du prøvet?"))
+    form.get_by_label("Titel").fill("")
+    form.get_by_label("Tekst").fill("")
+    anna.get_by_role("button", name="Slet Hvad har du prøvet?").click()
+    expect(anna.get_by_role("button", name="Slet Hvad har du prøvet?")).to_have_count(0)
+    anna.context.close()
