@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Awaitable, Callable
 
+from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -12,7 +13,7 @@ from bot.console.auth import console_of, staff_api
 from bot.console.desk import Refused, canned_answers
 from bot.console.pages import CONVERSATION_ID
 from bot.console.presence import get_presence, set_presence
-from bot.store import Presence
+from bot.store import Database, Message, Presence
 
 
 def refused(error: Refused) -> JSONResponse:
@@ -47,9 +48,25 @@ async def queue(request: Request) -> Response:
     return JSONResponse(await console_of(request).desk.queue())
 
 
+def _newest_message_id(db: Database, conversation_id: str) -> int:
+    with db.session() as session:
+        newest = session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id))
+        return newest or 0
+
+
 @staff_api()
 async def conversation(request: Request) -> Response:
-    return await _run(lambda: console_of(request).desk.conversation(_conversation_id(request)))
+    console = console_of(request)
+    conversation_id = _conversation_id(request)
+
+    async def load() -> dict[str, Any]:
+        result = await console.desk.conversation(conversation_id)
+        # The page keeps its transcript (role="log") busy until the socket has delivered up to here,
+        # so a screen reader does not read the whole backlog out as if it had just arrived.
+        result["newest_message_id"] = await asyncio.to_thread(_newest_message_id, console.db, conversation_id)
+        return result
+
+    return await _run(load)
 
 
 @staff_api()

@@ -154,7 +154,10 @@ def test_live_handoff_in_the_browser(browser, gateway):
     expect(card).to_contain_text("Web-chat")
     expect(card).to_contain_text("Borgeren vil tale med en person.")
     expect(anna).to_have_title(re.compile(r"\(1\)"))
+    # Playwright's Chromium may play sound without a click, so the beep really sounded.
+    assert anna.evaluate("() => window.BHConsole.audioState()") == "running"
     assert anna.evaluate("() => window.BHConsole.beeps") == 1
+    expect(anna.get_by_role("button", name="Slå lyd til")).to_be_hidden()
     expect(anna.locator("#waiting-badge")).to_have_text("1 venter")
 
     card.get_by_role("link").click()
@@ -204,6 +207,49 @@ def test_live_handoff_in_the_browser(browser, gateway):
     expect(anna.locator("#transcript .msg--bot").last).to_contain_text("Hjalp det?")
     assert "gammel telefon" not in citizen.locator("body").inner_text()
     for page in (anna, bo, citizen):
+        page.context.close()
+
+
+# Desktop browsers start a page's audio suspended until the person clicks or types on it; this headless
+# Chromium, driven over DevTools, lets every page play (whatever --autoplay-policy says). The page gets
+# the desktop behaviour back: each new AudioContext is suspended as it is made; resume() is the real one.
+SUSPENDED_AUDIO = """
+(() => {
+  const Real = window.AudioContext;
+  window.AudioContext = class extends Real {
+    constructor(...options) { super(...options); this.suspend(); }
+  };
+})();
+"""
+
+
+def test_a_button_turns_the_sound_on_when_the_browser_holds_it_back(browser, gateway):
+    anna = sign_in(browser, gateway.url, "anna")
+    anna.add_init_script(SUSPENDED_AUDIO)
+    anna.reload()  # as after moving from one console page to another
+    unlock = anna.get_by_role("button", name="Slå lyd til")
+    expect(unlock).to_be_visible()
+    assert anna.evaluate("() => window.BHConsole.audioState()") == "suspended"
+
+    # A citizen arrives while the browser holds the sound back: the list and the title say so, but
+    # no beep is counted, since none sounded.
+    first = citizen_asks_for_a_person(browser, gateway.url)
+    expect(anna.locator("#waiting-list .card")).to_have_count(1)
+    expect(anna).to_have_title(re.compile(r"\(1\)"))
+    assert anna.evaluate("() => window.BHConsole.beeps") == 0
+    expect(unlock).to_be_visible()
+
+    # With the keyboard: Enter on "Slå lyd til" starts the sound; the button goes, the focus stays near.
+    unlock.focus()
+    anna.keyboard.press("Enter")
+    expect(unlock).to_be_hidden()
+    anna.wait_for_function("() => window.BHConsole.audioState() === 'running'")
+    expect(anna.get_by_label("Lyd ved ny borger")).to_be_focused()
+
+    second = citizen_asks_for_a_person(browser, gateway.url)
+    expect(anna.locator("#waiting-list .card")).to_have_count(2)
+    assert anna.evaluate("() => window.BHConsole.beeps") == 1
+    for page in (anna, first, second):
         page.context.close()
 
 
@@ -282,10 +328,25 @@ def test_console_pages_pass_axe_wcag_21_aa(browser, gateway):
             )
         )
     anna = sign_in(browser, gateway.url, "anna")
+    expect(anna.locator("#waiting-empty")).to_be_visible()
+    audit_page(anna, "empty queue")
+    anna.goto(gateway.url + "/staff/conversations/findes-ikke")
+    expect(anna.get_by_role("alert")).to_contain_text("Samtalen findes ikke")
+    audit_page(anna, "404 page")
+    bo = sign_in(browser, gateway.url, "bo")
+    refused = bo.goto(gateway.url + "/staff/audit")
+    assert refused.status == 403
+    expect(bo.get_by_role("alert")).to_be_visible()
+    audit_page(bo, "403 page")
+    bo.context.close()
+
+    anna.goto(gateway.url + "/staff")
     citizen = citizen_asks_for_a_person(browser, gateway.url)
     expect(anna.locator("#waiting-list .card")).to_have_count(1)
     audit_page(anna, "queue")
     anna.locator("#waiting-list .card a").click()
+    expect(anna.locator("#conversation-state")).to_have_text("Borgeren venter på en medarbejder.")
+    audit_page(anna, "waiting conversation")
     anna.get_by_role("button", name="Overtag samtalen").click()
     expect(anna.get_by_label("Dit svar til borgeren")).to_be_visible()
     anna.get_by_label("Dit svar til borgeren").fill("Hej")
@@ -295,6 +356,21 @@ def test_console_pages_pass_axe_wcag_21_aa(browser, gateway):
     anna.get_by_role("button", name="Gem note").click()
     expect(anna.locator("#notes")).to_contain_text("En note")
     audit_page(anna, "conversation")
+    conversation_url = anna.url
+    anna.get_by_role("button", name="Afslut samtalen").click()
+    expect(anna.locator("#conversation-state")).to_have_text("Samtalen er afsluttet.")
+    audit_page(anna, "closed conversation")
+
+    # A citizen deletes their conversation ("Slet min samtale") while it is open in the console.
+    gateway.rasa.reply = lambda text: [  # type: ignore[method-assign]
+        {"text": "Vi gemmer samtalen i 30 dage.", "buttons": [{"title": "Slet min samtale", "payload": "/delete_conversation"}]}
+    ]
+    say(citizen, "Hvad gemmer I om mig?")
+    anna.goto(conversation_url)
+    expect(anna.locator("#transcript .msg--citizen").last).to_contain_text("Hvad gemmer I om mig?")
+    citizen.get_by_role("button", name="Slet min samtale").last.click()
+    expect(anna.locator("#conversation-state")).to_have_text("Borgeren har slettet samtalen.")
+    audit_page(anna, "deleted conversation")
     for path, name in (
         ("/staff/bookings", "bookings"),
         ("/staff/availability", "availability"),
@@ -306,3 +382,37 @@ def test_console_pages_pass_axe_wcag_21_aa(browser, gateway):
         audit_page(anna, name)
     anna.context.close()
     citizen.context.close()
+
+
+def test_a_citizens_name_and_summary_are_shown_as_text_on_the_bookings_page(browser, gateway):
+    with gateway.db.session() as session:
+        session.add(
+            Booking(
+                reference="XSS123", kind=BookingKind.CALLBACK, topic="mitid_forgot_pin",
+                starts_at=utcnow() + timedelta(hours=2), length_minutes=15, first_name=IMAGE, phone="20304050",
+                summary=f"Resumé {IMAGE} {SCRIPT}",
+            )
+        )
+    dialogs: list[str] = []
+    anna = sign_in(browser, gateway.url, "anna")
+    anna.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    anna.goto(gateway.url + "/staff/bookings")
+    row = anna.locator("tr").filter(has_text="XSS123")
+    expect(row).to_contain_text(IMAGE)
+    expect(row).to_contain_text(f"Resumé {IMAGE} {SCRIPT}")
+    assert anna.evaluate("() => window.__pwned") is None
+    assert anna.locator("main img, main script").count() == 0
+    assert dialogs == []
+    anna.context.close()
+
+
+def test_deleting_a_canned_answer_works_with_its_fields_emptied(browser, gateway):
+    """"Slet" shares a form with the answer's required fields; it must not be blocked by them."""
+    anna = sign_in(browser, gateway.url, "anna")
+    anna.goto(gateway.url + "/staff/canned")
+    form = anna.locator("form.canned").filter(has=anna.get_by_role("button", name="Slet Hvad har du prøvet?"))
+    form.get_by_label("Titel").fill("")
+    form.get_by_label("Tekst").fill("")
+    anna.get_by_role("button", name="Slet Hvad har du prøvet?").click()
+    expect(anna.get_by_role("button", name="Slet Hvad har du prøvet?")).to_have_count(0)
+    anna.context.close()

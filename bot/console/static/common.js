@@ -7,6 +7,7 @@
  *   the page does (an "activity" message, at most once a minute).
  * - The queue: fetched again whenever the staff topic reports a change; a new waiting citizen gives
  *   a short beep (WebAudio, no sound file), a notice in the title bar and a screen reader announcement.
+ *   While the browser holds sound back (no click or key press on this page yet), "Slå lyd til" shows.
  * - Text from citizens, the assistant and staff is only ever put into the page as text (textContent),
  *   never as HTML. The assistant's answers alone get what the widget gives them: links (built with
  *   createElement, only for http(s) addresses) and bold; citizens' and staff's text stays plain.
@@ -141,35 +142,59 @@
     return !toggle || toggle.checked;
   }
 
-  function unlockAudio() {
-    // Browsers let a page play sound only after the person has clicked or typed on it.
+  // Browsers let a page play sound only after the person has clicked or typed on it; after moving
+  // to another console page that starts over. Until then "Slå lyd til" shows, so a new citizen's
+  // beep is not silently lost.
+  function audioContext() {
     if (!audio) {
       var Context = window.AudioContext || window.webkitAudioContext;
-      if (!Context) { return; }
-      try { audio = new Context(); } catch (error) { return; }
+      if (!Context) { return null; }
+      try { audio = new Context(); } catch (error) { return null; }
+      audio.addEventListener("statechange", showUnlock);
     }
-    if (audio.state === "suspended") { audio.resume(); }
+    return audio;
+  }
+
+  function showUnlock() {
+    var button = document.getElementById("sound-unlock");
+    if (!button) { return; }
+    var held = soundOn() && audio !== null && audio.state !== "running";
+    if (held) { button.removeAttribute("hidden"); return; }
+    var hadFocus = document.activeElement === button;
+    button.setAttribute("hidden", "");
+    var toggle = document.getElementById("sound-toggle");
+    if (hadFocus && toggle) { toggle.focus(); }
+  }
+
+  function unlockAudio() {
+    var context = audioContext();
+    if (context && context.state === "suspended") {
+      context.resume().then(showUnlock, showUnlock);
+    }
   }
 
   function beep() {
-    BH.beeps += 1;
     if (!soundOn()) { return; }
-    unlockAudio();
-    if (!audio) { return; }
-    var start = audio.currentTime;
+    var context = audioContext();
+    if (!context || context.state !== "running") {
+      showUnlock();
+      return;
+    }
+    var start = context.currentTime;
     [0, 0.22].forEach(function (offset) {
-      var tone = audio.createOscillator();
-      var volume = audio.createGain();
+      var tone = context.createOscillator();
+      var volume = context.createGain();
       tone.type = "sine";
       tone.frequency.value = offset ? 1175 : 880;
       volume.gain.setValueAtTime(0.0001, start + offset);
       volume.gain.exponentialRampToValueAtTime(0.25, start + offset + 0.02);
       volume.gain.exponentialRampToValueAtTime(0.0001, start + offset + 0.18);
       tone.connect(volume);
-      volume.connect(audio.destination);
+      volume.connect(context.destination);
       tone.start(start + offset);
       tone.stop(start + offset + 0.2);
     });
+    BH.beeps += 1; // counted only once a tone has really started
   }
 
   function updateTitle() {
@@ -272,7 +297,8 @@
     onEvent: function (listener) { eventListeners.push(listener); },
     onReady: function (listener) { readyListeners.push(listener); },
     onQueue: function (listener) { queueListeners.push(listener); },
-    refreshQueue: refreshQueue
+    refreshQueue: refreshQueue,
+    audioState: function () { return audio ? audio.state : "none"; }
   };
 
   var lastActivity = 0;
@@ -294,10 +320,15 @@
     toggle.checked = window.localStorage.getItem("bh-staff-sound") !== "off";
     toggle.addEventListener("change", function () {
       window.localStorage.setItem("bh-staff-sound", toggle.checked ? "on" : "off");
+      showUnlock();
     });
   }
+  var unlock = document.getElementById("sound-unlock");
+  if (unlock) { unlock.addEventListener("click", unlockAudio); }
 
   document.addEventListener("DOMContentLoaded", function () {
+    if (soundOn()) { audioContext(); }
+    showUnlock();
     connect();
     window.setInterval(function () { send({ type: "ping" }); }, 20000);
   });

@@ -19,6 +19,7 @@
   var replySend = document.getElementById("reply-send");
   var errorBox = document.getElementById("action-error");
   var citizenTyping = document.getElementById("citizen-typing");
+  var stateLine = document.getElementById("conversation-state");
   var buttons = {
     claim: document.getElementById("claim"),
     handBack: document.getElementById("hand-back"),
@@ -26,6 +27,7 @@
   };
   var shown = {};
   var lastId = 0;
+  var backlogUntil = null; // the newest message when the page opened, once the API has said
   var current = null;
   var deleted = false;
   var typingOn = false;
@@ -50,6 +52,12 @@
     }
   }
 
+  // The typing notice is a live region that is always in the page (one added or shown at the moment
+  // it changes is not read out); only its text comes and goes.
+  function citizenIsTyping(on) {
+    citizenTyping.textContent = on ? "Borgeren skriver …" : "";
+  }
+
   function toggle(node, visible) {
     if (visible) { node.removeAttribute("hidden"); } else { node.setAttribute("hidden", ""); }
   }
@@ -62,6 +70,22 @@
     var busyElsewhere = active && active !== document.body && !replyForm.contains(active) &&
       (active.tagName === "TEXTAREA" || active.tagName === "INPUT" || active.tagName === "SELECT");
     if (!busyElsewhere) { replyText.focus(); }
+  }
+
+  // Hand back, close, or a claim someone else won hide the button the staff member just used. Left
+  // there, the keyboard focus would fall to the page itself: the next Tab starts from the top and a
+  // screen reader says nothing. The focus goes to the conversation's state instead, which says what
+  // has just happened.
+  function focusedIn(nodes) {
+    var active = document.activeElement;
+    return active && active !== document.body && nodes.some(function (node) { return node.contains(active); }) ? active : null;
+  }
+
+  function keepFocus(wasFocused) {
+    if (!wasFocused) { return; }
+    var active = document.activeElement;
+    var lost = !active || active === document.body || (active === wasFocused && wasFocused.closest("[hidden]"));
+    if (lost) { stateLine.focus(); }
   }
 
   // Transcript --------------------------------------------------------------------------------------
@@ -103,6 +127,14 @@
     return node;
   }
 
+  // The transcript is a log (read out as messages arrive), busy until the backlog is drawn: the
+  // messages from before the page opened are there to read, not to be announced one by one.
+  function backlogDrawn() {
+    if (backlogUntil !== null && lastId >= backlogUntil && transcript.getAttribute("aria-busy") !== "false") {
+      transcript.setAttribute("aria-busy", "false");
+    }
+  }
+
   function addMessage(message) {
     if (!message || shown[message.id]) { return; }
     shown[message.id] = true;
@@ -117,8 +149,9 @@
     transcript.insertBefore(node, later);
     transcript.scrollTop = transcript.scrollHeight;
     if (message.sender === "citizen") {
-      toggle(citizenTyping, false);
+      citizenIsTyping(false);
     }
+    backlogDrawn();
   }
 
   // Facts and actions -------------------------------------------------------------------------------
@@ -144,7 +177,7 @@
     });
     document.getElementById("summary").textContent = data.summary || "Chatbotten har ikke lavet et resumé.";
     document.getElementById("conversation-topic").textContent = data.topic_label || "uden emne";
-    document.getElementById("conversation-state").textContent = STATES[data.state] || "";
+    stateLine.textContent = STATES[data.state] || "";
   }
 
   function notes(items) {
@@ -173,6 +206,7 @@
   }
 
   function actions(data) {
+    var focused = focusedIn([buttons.claim, buttons.handBack, buttons.close, replyForm]);
     var mine = data.state === "human" && data.assigned_staff_id === myId;
     var mayEnd = data.state === "waiting" || (data.state === "human" && (mine || isAdmin));
     toggle(buttons.claim, !deleted && data.state === "waiting");
@@ -181,6 +215,7 @@
     var wasHidden = replyForm.hasAttribute("hidden");
     toggle(replyForm, !deleted && mine);
     if (mine && wasHidden) { focusReplyIfFree(); }
+    keepFocus(focused);
   }
 
   // Only the newest load may draw: an older answer arriving late would undo what came after it
@@ -196,6 +231,8 @@
         return;
       }
       current = result.data;
+      if (backlogUntil === null) { backlogUntil = current.newest_message_id || 0; }
+      backlogDrawn();
       facts(current);
       notes(current.notes);
       bookings(current.bookings);
@@ -205,24 +242,37 @@
 
   function gone() {
     deleted = true;
-    document.getElementById("conversation-state").textContent = "Borgeren har slettet samtalen.";
-    [buttons.claim, buttons.handBack, buttons.close, replyForm].forEach(function (node) { toggle(node, false); });
+    transcript.setAttribute("aria-busy", "false");
+    var controls = [buttons.claim, buttons.handBack, buttons.close, replyForm];
+    var focused = focusedIn(controls);
+    stateLine.textContent = "Borgeren har slettet samtalen.";
+    controls.forEach(function (node) { toggle(node, false); });
+    keepFocus(focused);
+  }
+
+  // A disabled button loses the focus in Chromium; once the answer is drawn, the focus goes back to
+  // the button if it is still there, else to the conversation's state.
+  function refocus(button, hadFocus) {
+    var active = document.activeElement;
+    if (!hadFocus || (active && active !== document.body)) { return; }
+    if (button.closest("[hidden]")) { stateLine.focus(); } else { button.focus(); }
   }
 
   function act(button, path, done) {
     showError("");
+    var hadFocus = document.activeElement === button;
     button.disabled = true;
     BH.api("POST", base + path).then(function (result) {
       button.disabled = false;
       if (!result.ok) {
         showError(result.data.text || "Det lykkedes ikke. Prøv igen.");
-        load();
-        return;
+      } else {
+        BH.announce(done);
       }
-      BH.announce(done);
-      load();
+      load().then(function () { refocus(button, hadFocus); });
     }, function () {
       button.disabled = false;
+      refocus(button, hadFocus);
       showError("Ingen forbindelse til serveren. Prøv igen.");
     });
   }
@@ -355,10 +405,10 @@
     } else if (event.type === "state") {
       load();
     } else if (event.type === "typing" && event.who === "citizen") {
-      toggle(citizenTyping, event.on);
+      citizenIsTyping(event.on);
       window.clearTimeout(citizenTypingTimer);
       if (event.on) {
-        citizenTypingTimer = window.setTimeout(function () { toggle(citizenTyping, false); }, 15000);
+        citizenTypingTimer = window.setTimeout(function () { citizenIsTyping(false); }, 15000);
       }
     } else if (event.type === "deleted") {
       gone();
