@@ -35,3 +35,26 @@ def test_a_click_in_the_console_keeps_the_session_alive(browser, gateway):
     while last_seen(gateway) != clock.now and time.monotonic() < deadline:
         time.sleep(0.1)  # waiting for the socket message to arrive, not asserting on time
     assert last_seen(gateway) == clock.now
+
+
+def test_reloads_the_conversation_page_does_by_itself_are_not_activity(browser, gateway):
+    from tests.browser.test_console import citizen_asks_for_a_person
+
+    anna = sign_in(browser, gateway.url, "anna")
+    citizen = citizen_asks_for_a_person(browser, gateway.url)
+    anna.locator("#waiting-list .card a").click()
+    anna.wait_for_function("() => document.getElementById('connection').textContent === ''")
+    reloads = []
+    anna.on(
+        "request",
+        lambda request: reloads.append(request.headers.get("x-console-background"))
+        if request.method == "GET" and "/staff/api/conversations/" in request.url
+        else None,
+    )
+    bo = sign_in(browser, gateway.url, "bo")
+    bo.goto(anna.url)
+    bo.get_by_role("button", name="Overtag samtalen").click()  # a state event reaches Anna's page
+    anna.wait_for_function("() => document.getElementById('claim').hidden")
+    assert reloads and all(header == "1" for header in reloads), reloads
+    for page in (anna, bo, citizen):
+        page.context.close()

@@ -222,9 +222,11 @@
   // (a note saved while the page was reloading its facts).
   var loadCount = 0;
 
-  function load() {
+  // `background`: a reload the page does by itself (a live event, a reconnect), which must not count
+  // as the staff member's activity and so keep an unattended session from timing out.
+  function load(background) {
     var thisLoad = ++loadCount;
-    return BH.api("GET", base).then(function (result) {
+    return BH.api("GET", base, undefined, background).then(function (result) {
       if (thisLoad !== loadCount) { return; }
       if (!result.ok) {
         if (result.status === 404) { gone(); }
@@ -393,7 +395,7 @@
 
   BH.onReady(function () {
     BH.send({ type: "watch", conversation_id: conversationId, after: lastId });
-    load();
+    load(true);
   });
 
   BH.onEvent(function (event) {
@@ -401,9 +403,9 @@
     if (event.type === "message") {
       addMessage(event.message);
       // After closing, the citizen's answer to the satisfaction question is what arrives.
-      if (current && current.state === "closed" && event.message.sender === "citizen") { load(); }
+      if (current && current.state === "closed" && event.message.sender === "citizen") { load(true); }
     } else if (event.type === "state") {
-      load();
+      load(true);
     } else if (event.type === "typing" && event.who === "citizen") {
       citizenIsTyping(event.on);
       window.clearTimeout(citizenTypingTimer);
