@@ -1,7 +1,8 @@
 """Struggle detection in the dialogue: "Hjalp det?" and what follows a "Nej".
 
 `action_did_that_help` asks "Hjalp det?" after an answer, unless the citizen has now asked the same
-question too many times: then it offers a person instead. `action_check_struggle` answers a "Nej":
+question too many times: then it offers a person instead. `action_check_struggle` answers a "Nej"
+(to "Hjalp det?", to "Mente du ...?" or to an offer of a person): a polite answer to a declined offer,
 the next step, or a person once the answers have not helped often enough.
 """
 from __future__ import annotations
@@ -14,20 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_context import UsesBookingContext
 from actions.handoff import offer_person
-from bot.booking.struggle import REASON_SLOT, Reason, read_signals, struggle_reason
-
-
-def _offered_since_previous_message(tracker: Tracker) -> bool:
-    """Whether the assistant's last turn was an offer of a person (so "Nej" declines the offer)."""
-    users = 0
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            users += 1
-            if users == 2:
-                return False
-        elif users == 1 and event.get("event") == "slot" and event.get("name") == REASON_SLOT and event.get("value"):
-            return True
-    return False
+from bot.booking.struggle import Reason, offered_in_last_turn, read_signals, struggle_reason
 
 
 class ActionDidThatHelp(UsesBookingContext, Action):
@@ -47,7 +35,7 @@ class ActionCheckStruggle(UsesBookingContext, Action):
         return "action_check_struggle"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if _offered_since_previous_message(tracker):
+        if offered_in_last_turn(tracker.events) is not None:
             dispatcher.utter_message(response="utter_offer_declined")
             return []
         context = self.context

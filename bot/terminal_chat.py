@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from typing import Any, Awaitable, Callable
 
 from bot.supervisor import url_ready
 
@@ -67,46 +68,69 @@ def _stop(stack: subprocess.Popen) -> None:
         pass
 
 
-async def _talk(gateway: str) -> int:
+class Screen:
+    """What the terminal shows, and the buttons a typed number can press.
+
+    Only the latest message from the assistant or staff has buttons that count: a message without
+    buttons clears them, so a number typed as an answer ("2" for a count, a time) is sent as text
+    and never presses a button from an earlier question.
+    """
+
+    def __init__(self, write: Callable[[str], None] = print) -> None:
+        self.write = write
+        self.buttons: list[dict[str, str]] = []
+
+    def show(self, event: dict[str, Any]) -> bool:
+        """Print one event from the gateway; False once the conversation is over (deleted)."""
+        if event["type"] == "message" and event["message"]["sender"] != "citizen":
+            message = event["message"]
+            who = {"bot": "Chatbot", "staff": message.get("staff_name") or "Medarbejder"}.get(message["sender"], "Besked")
+            self.write(f"\n{who}: {message['text']}")
+            self.buttons = list(message.get("buttons") or [])
+            for number, button in enumerate(self.buttons, 1):
+                self.write(f"  {number}) {button['title']}")
+        elif event["type"] == "error":
+            self.write(f"\n({event['text']})")
+        elif event["type"] == "deleted":
+            self.write("\n(Samtalen er slettet.)")
+            return False
+        return True
+
+    def typed(self, line: str) -> tuple[str, str | None]:
+        """The text to send for a typed line, and the button payload if it pressed a button."""
+        text = line.strip()
+        if text.isdigit() and 1 <= int(text) <= len(self.buttons):
+            chosen = self.buttons[int(text) - 1]
+            return chosen["title"], chosen["payload"]
+        return text, None
+
+
+async def _talk(
+    gateway: str,
+    read_line: Callable[[], Awaitable[str | None]] | None = None,
+    write: Callable[[str], None] = print,
+) -> int:
     import websockets
 
     visitor = uuid.uuid4().hex
-    buttons: list[dict[str, str]] = []
-    print('Skriv til chatbotten. Tryk Ctrl-D eller skriv "farvel" for at slutte.\n')
+    screen = Screen(write)
+    read_line = read_line or _read_terminal_line
+    write('Skriv til chatbotten. Tryk Ctrl-D eller skriv "farvel" for at slutte.\n')
     async with websockets.connect(gateway.replace("http", "ws", 1) + "/ws", origin=gateway) as socket:
         await socket.send(json.dumps({"type": "hello", "visitor_id": visitor, "conversation_id": None, "after": 0}))
         await socket.send(json.dumps({"type": "start"}))
 
         async def show() -> None:
-            nonlocal buttons
             async for raw in socket:
-                event = json.loads(raw)
-                if event["type"] == "message" and event["message"]["sender"] != "citizen":
-                    message = event["message"]
-                    who = {"bot": "Chatbot", "staff": message.get("staff_name") or "Medarbejder"}.get(
-                        message["sender"], "Besked"
-                    )
-                    print(f"\n{who}: {message['text']}")
-                    if message["buttons"]:
-                        buttons = message["buttons"]
-                        for number, button in enumerate(buttons, 1):
-                            print(f"  {number}) {button['title']}")
-                elif event["type"] == "error":
-                    print(f"\n({event['text']})")
-                elif event["type"] == "deleted":
-                    print("\n(Samtalen er slettet.)")
+                if not screen.show(json.loads(raw)):
                     return
 
         reader = asyncio.create_task(show())
-        loop = asyncio.get_running_loop()
         while not reader.done():
-            line = await loop.run_in_executor(None, _read_line)
+            line = await read_line()
             if line is None:
                 break
-            text, payload = line.strip(), None
-            if text.isdigit() and 1 <= int(text) <= len(buttons):
-                chosen = buttons[int(text) - 1]
-                text, payload = chosen["title"], chosen["payload"]
+            text, payload = screen.typed(line)
             if not text:
                 continue
             await socket.send(json.dumps({"type": "message", "client_id": uuid.uuid4().hex, "text": text, "payload": payload}))
@@ -117,6 +141,10 @@ async def _talk(gateway: str) -> int:
     return 0
 
 
+async def _read_terminal_line() -> str | None:
+    return await asyncio.get_running_loop().run_in_executor(None, _read_line)
+
+
 def _read_line() -> str | None:
     try:
         return input("Dig: ")
@@ -124,4 +152,4 @@ def _read_line() -> str | None:
         return None
 
 
-__all__ = ["chat"]
+__all__ = ["Screen", "chat"]

@@ -105,6 +105,13 @@ class HandoffDesk:
         return HandoffDecision(mode, handoff_id)
 
 
+    def record_booking_request(self, request: HandoffRequest) -> int | None:
+        """Records that the citizen was sent to the booking form, before anything is booked: a citizen
+        who stops the form still leaves a trace of having needed a person. Raises DatabaseUnavailable."""
+        with unit_of_work(self.database) as session:
+            return record_handoff(session, request)
+
+
 def record_handoff(session: Session, request: HandoffRequest) -> int | None:
     """Stores an offered booking against the gateway's conversation, creating the conversation when
     the assistant is reached without the gateway (Rasa's own REST channel)."""

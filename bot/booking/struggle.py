@@ -130,6 +130,23 @@ def struggle_reason(events: Sequence[Event], thresholds: StruggleThresholds) -> 
     return None
 
 
+def offered_in_last_turn(events: Sequence[Event]) -> Reason | None:
+    """Why a person was offered in the assistant's last turn, if it offered one: the citizen's latest
+    message then answers that offer ("Ja, skriv med en medarbejder", "Nej tak")."""
+    users = 0
+    for event in reversed(events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return None
+        elif users == 1 and event.get("event") == "slot" and event.get("name") == REASON_SLOT and event.get("value"):
+            try:
+                return Reason(event["value"])
+            except ValueError:
+                return None
+    return None
+
+
 def latest_question(events: Iterable[Event]) -> str | None:
     """The last topic the citizen asked about in this session, if any."""
     found = None

@@ -16,7 +16,7 @@ from actions.booking import (
 )
 from actions.manage_booking import ActionStopBooking
 from bot.booking.service import BookingRequest
-from bot.store.models import Booking, BookingKind, BookingStatus
+from bot.store.models import Booking, BookingKind, BookingStatus, Handoff
 
 from .conftest import ZONE
 from .helpers import (
@@ -31,6 +31,7 @@ from .helpers import (
     run,
     session,
     slots_of,
+    user,
     with_next_slot,
 )
 
@@ -369,3 +370,37 @@ def test_a_stored_time_is_checked_again(context):
     assert slots["booking_time"] == iso(24, 10)
     messages, slots = validate(context, callback_form("booking_time"), iso(20, 10), "booking_time")
     assert slots["booking_time"] is None and responses(messages) == ["utter_booking_time_past"]
+
+
+# --- the request is recorded when the form starts --------------------------------------------
+
+
+def handoff_rows(context) -> list[tuple[str, str | None, str]]:
+    with context.bookings.database.session() as session_:
+        return [(h.reason, h.topic, h.outcome) for h in session_.scalars(select(Handoff).order_by(Handoff.id))]
+
+
+def form_starts(*before, text="jeg vil gerne bestille en tid", intent="book_helper") -> list:
+    """What Rasa sends the validation action when the form starts: nothing asked yet."""
+    return session(*before, user(text, intent), ActionExecuted(FORM), ActiveLoop(FORM))
+
+
+def test_asking_for_a_booking_is_recorded_when_the_form_starts_so_stopping_leaves_a_trace(context):
+    run(ValidateBookingForm(context), form_starts(*answered("har glemt min pinkode", "mitid_forgot_pin")))
+    assert handoff_rows(context) == [("asked_for_booking", "mitid_forgot_pin", "booking_offered")]
+    run(ActionStopBooking(), callback_form("booking_time") + [ActionExecuted("action_deactivate_loop"), ActiveLoop(None)])
+    assert len(handoff_rows(context)) == 1 and count_bookings(context) == 0
+
+
+def test_a_booking_chosen_instead_of_an_offered_live_chat_keeps_the_reason(context):
+    offered = [user("jeg giver op", "express_difficulty"), ActionExecuted("action_offer_human"),
+               SlotSet("handoff_reason", "express_difficulty"), ActionExecuted("action_listen")]
+    run(ValidateBookingForm(context), form_starts(*offered, text="Bestil en tid i stedet"))
+    [(reason, _, _)] = handoff_rows(context)
+    assert reason == "express_difficulty"
+
+
+def test_no_second_record_for_an_offered_booking_or_later_in_the_form(context):
+    run(ValidateBookingForm(context), form_starts(text="Ring mig op", intent="choose_callback"))
+    validate(context, session(*in_form(FORM, "booking_kind")), "jeg vil bestille en tid", "booking_kind", intent="book_helper")
+    assert handoff_rows(context) == []

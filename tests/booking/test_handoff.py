@@ -8,7 +8,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet
 from sqlalchemy import select
 
 from actions.booking_context import BookingContext
-from actions.handoff import ActionOfferHuman
+from actions.fallback import ActionHandleFallback
+from actions.handoff import ActionAnswerYes, ActionOfferHuman
 from actions.struggle import ActionCheckStruggle, ActionDidThatHelp
 from bot.booking.handoff import decide_handoff, HandoffMode
 from bot.store.models import Conversation, Handoff, Presence, StaffMember, StaffPresence, utcnow
@@ -83,6 +84,116 @@ def test_otherwise_a_booking_is_offered_and_recorded(desk_context, db, clock, wh
     assert handoff.reason == "express_difficulty" and handoff.topic == "mitid_get"
     assert handoff.outcome == "booking_offered" and handoff.ended_at is not None
     assert "Borgeren skrev, at det er svært" in handoff.summary
+
+
+# --- staff online: a struggle the assistant noticed is offered a live chat, asked first ----------
+
+
+def _struggle_express_difficulty():
+    return ActionOfferHuman, session(*answered("hvordan faar jeg mitid", "mitid_get"), user("jeg giver op", "express_difficulty"))
+
+
+def _struggle_repeated_fallback():
+    miss = [user("den gule ting", "nlu_fallback"), ActionExecuted("action_handle_fallback"), BotUttered("Mente du ...?"),
+            ActionExecuted("action_listen")]
+    return ActionHandleFallback, session(*miss, user("asdf ved ikke", "nlu_fallback"))
+
+
+def _struggle_two_noes():
+    no = [user("nej", "deny"), ActionExecuted("action_check_struggle"), BotUttered("..."), ActionExecuted("action_listen")]
+    return ActionCheckStruggle, session(
+        *answered("min mitid er spærret", "mitid_blocked"), *no, *answered("hvad med appen", "mitid_activate"), user("nej", "deny")
+    )
+
+
+def _struggle_same_question():
+    return ActionDidThatHelp, session(
+        *answered("glemt pin", "mitid_forgot_pin"), *answered("glemt pinkode", "mitid_forgot_pin"),
+        user("HVORDAN FÅR JEG NY PINKODE", "mitid_forgot_pin"), ActionExecuted("utter_mitid_forgot_pin"),
+    )
+
+
+STRUGGLES = {
+    "express_difficulty": (_struggle_express_difficulty, "utter_handoff_intro_difficulty"),
+    "repeated_fallback": (_struggle_repeated_fallback, "utter_handoff_intro_not_understood"),
+    "not_helped": (_struggle_two_noes, "utter_handoff_intro_not_helped"),
+    "repeated_question": (_struggle_same_question, "utter_handoff_intro_same_question"),
+}
+
+
+@pytest.mark.parametrize("reason", sorted(STRUGGLES))
+def test_a_struggle_with_staff_online_offers_a_live_chat_and_hands_over_nothing_yet(desk_context, db, clock, reason):
+    clock.now = OPEN
+    staff(db, Presence.ONLINE, refreshed_at=OPEN)
+    make, introduction = STRUGGLES[reason]
+    action, events = make()
+    messages, result = run(action(desk_context), events)
+    assert responses(messages) == [introduction, "utter_offer_live_chat"]
+    assert [(b["title"], b["payload"]) for b in buttons(messages[1])] == [
+        ("Ja, skriv med en medarbejder", "/request_human"), ("Bestil en tid i stedet", "/book_helper"), ("Nej tak", "/deny"),
+    ]
+    assert "Vil du skrive med en medarbejder nu?" in render(messages[1]) and "70 11 22 33" in render(messages[1])
+    assert not any(message.get("custom") for message in messages), messages  # no handoff payload for the gateway
+    assert not any(e["event"] == "pause" for e in result)
+    assert slots_of(result) == {"handoff_reason": reason}
+    assert handoffs(db) == []
+
+
+def _offered(reason: str, offering_action: str) -> list:
+    """The assistant's turn that offered a live chat."""
+    return [ActionExecuted(offering_action), BotUttered("Vil du skrive med en medarbejder nu?"), SlotSet("handoff_reason", reason),
+            ActionExecuted("action_listen")]
+
+
+@pytest.mark.parametrize(
+    "reason, offering_action", [("express_difficulty", "action_offer_human"), ("repeated_fallback", "action_handle_fallback")]
+)
+def test_yes_to_the_offer_hands_over_live_and_tells_staff_why_it_was_offered(desk_context, db, clock, reason, offering_action):
+    clock.now = OPEN
+    staff(db, Presence.ONLINE, refreshed_at=OPEN)
+    events = session(
+        *answered("hvordan faar jeg mitid", "mitid_get"), user("det er for svært", "express_difficulty"),
+        *_offered(reason, offering_action), user("Ja, skriv med en medarbejder", "request_human"),
+    )
+    messages, result = run(ActionOfferHuman(desk_context), events)
+    assert responses(messages) == ["utter_handoff_live", None]
+    assert messages[1]["custom"]["handoff"]["reason"] == reason
+    assert [e["event"] for e in result] == ["slot", "pause"]
+
+
+def test_a_typed_yes_to_the_offer_hands_over_live(desk_context, db, clock):
+    clock.now = OPEN
+    staff(db, Presence.ONLINE, refreshed_at=OPEN)
+    events = session(
+        *[e for _ in range(3) for e in answered("glemt pin", "mitid_forgot_pin")][:-1],
+        SlotSet("handoff_reason", "repeated_question"), ActionExecuted("action_listen"), user("ja tak", "affirm"),
+    )
+    messages, result = run(ActionAnswerYes(desk_context), events)
+    assert responses(messages) == ["utter_handoff_live", None]
+    assert messages[1]["custom"]["handoff"]["reason"] == "repeated_question"
+    assert [e["event"] for e in result] == ["slot", "pause"]
+
+
+@pytest.mark.parametrize(
+    "before, answer",
+    [(answered("glemt pin", "mitid_forgot_pin"), "utter_glad_to_help"), ([user("hej", "greet"), ActionExecuted("utter_greet"),
+      ActionExecuted("action_listen")], "utter_how_can_i_help")],
+    ids=["to Hjalp det?", "to nothing"],
+)
+def test_a_yes_without_an_offer_hands_over_nothing(desk_context, db, clock, before, answer):
+    clock.now = OPEN
+    staff(db, Presence.ONLINE, refreshed_at=OPEN)
+    messages, result = run(ActionAnswerYes(desk_context), session(*before, user("ja", "affirm")))
+    assert responses(messages) == [answer] and result == []
+
+
+def test_no_thanks_to_the_live_chat_offer_hands_over_nothing(desk_context, db, clock):
+    clock.now = OPEN
+    staff(db, Presence.ONLINE, refreshed_at=OPEN)
+    events = session(user("hvad", "nlu_fallback"), *_offered("repeated_fallback", "action_handle_fallback"), user("Nej tak", "deny"))
+    messages, result = run(ActionCheckStruggle(desk_context), events)
+    assert responses(messages) == ["utter_offer_declined"] and result == []
+    assert handoffs(db) == []
 
 
 def test_an_inactive_staff_member_does_not_count(desk_context, db, clock):
