@@ -68,6 +68,17 @@ class MessageRejected(ValueError):
 
 
 @dataclass(frozen=True)
+class Seen:
+    """What a staff member's check saw before acting: the state and who had the conversation (None: nobody).
+
+    A change given a `Seen` happens only if the conversation is still exactly so when the UPDATE
+    runs, so a claim by someone else in between makes it fail instead of undoing their claim."""
+
+    state: ConversationState
+    owner: int | None
+
+
+@dataclass(frozen=True)
 class Received:
     message: MessageView | None  # None when the message deleted the conversation
     duplicate: bool = False
@@ -392,6 +403,9 @@ class ConversationService:
                     raise ConversationNotFound(conversation_id)
                 if row.state != HUMAN:
                     raise MessageRejected("not_claimed", "Samtalen er ikke overtaget af en medarbejder.")
+                if row.assigned_staff_id != staff_id:
+                    # Checked under the row lock: a hand-back and someone else's claim cannot slip in between.
+                    raise MessageRejected("not_owner", "Samtalen er overtaget af en anden medarbejder.")
                 message = _add_message(
                     session, conversation_id, Sender.STAFF, text, staff_id=staff_id, client_message_id=client_message_id
                 )
@@ -404,10 +418,12 @@ class ConversationService:
         await self.events.emit(MessageAdded(conversation, message))
         return message
 
-    async def hand_back(self, conversation_id: str, staff_id: int | None = None) -> bool:
-        """Give the conversation back to the assistant; Rasa gets its `resume` event."""
+    async def hand_back(self, conversation_id: str, staff_id: int | None = None, *, seen: Seen | None = None) -> bool:
+        """Give the conversation back to the assistant; Rasa gets its `resume` event.
+
+        With `seen`, only if the conversation is still in that state with that owner."""
         changed = await self._transition(
-            conversation_id, BOT, staff_id=staff_id, extra=self._end_handoff("handed_back", keep_staff=False)
+            conversation_id, BOT, staff_id=staff_id, extra=self._end_handoff("handed_back", keep_staff=False), seen=seen
         )
         if changed:
             self._needs_resume.add(conversation_id)
@@ -430,14 +446,15 @@ class ConversationService:
             self._spawn(self._forward_pending(conversation_id))
         return changed
 
-    async def close(self, conversation_id: str, staff_id: int | None = None) -> bool:
+    async def close(self, conversation_id: str, staff_id: int | None = None, *, seen: Seen | None = None) -> bool:
+        """Close the conversation; with `seen`, only if it is still in that state with that owner."""
         end = self._end_handoff("closed", keep_staff=True)
 
         def extra(session: Session, row: Conversation) -> None:
             end(session, row)
             row.closed_at = utcnow()
 
-        changed = await self._transition(conversation_id, CLOSED, staff_id=staff_id, extra=extra)
+        changed = await self._transition(conversation_id, CLOSED, staff_id=staff_id, extra=extra, seen=seen)
         if changed:
             self._waiting_for_rasa.discard(conversation_id)
             await self.add_system_message(conversation_id, texts.CLOSED)
@@ -489,9 +506,14 @@ class ConversationService:
         staff_id: int | None = None,
         extra: Callable[[Session, Conversation], None] | None = None,
         expected: ConversationState | None = None,
+        seen: Seen | None = None,
     ) -> bool:
-        """Move to `target` if the current state allows it (and is `expected`, when given); one atomic
-        conditional UPDATE decides races."""
+        """Move to `target` if the current state allows it (and is `expected`, when given; and is still
+        what `seen` says, owner included); one atomic conditional UPDATE decides races."""
+        if seen is not None:
+            if expected is not None and expected != seen.state:
+                return False
+            expected = seen.state
 
         def change() -> tuple[ConversationView, ConversationState, str] | None:
             with self.db.session() as session:
@@ -502,9 +524,16 @@ class ConversationService:
                 reason = TRANSITIONS.get((previous, target))
                 if reason is None or (expected is not None and previous != expected):
                     return None
+                still = [Conversation.id == conversation_id, Conversation.state == previous]
+                if seen is not None:
+                    still.append(
+                        Conversation.assigned_staff_id.is_(None)
+                        if seen.owner is None
+                        else Conversation.assigned_staff_id == seen.owner
+                    )
                 won = session.execute(
                     update(Conversation)
-                    .where(Conversation.id == conversation_id, Conversation.state == previous)
+                    .where(*still)
                     .values(state=target, updated_at=utcnow())
                     .execution_options(synchronize_session=False)
                 ).rowcount
