@@ -19,6 +19,7 @@ from bot.console.sessions import StaffIdentity, as_utc
 from bot.danish import topic_label
 from bot.gateway import satisfaction
 from bot.gateway.conversations import ConversationNotFound, ConversationService, MessageRejected, Seen
+from bot.privacy import redact
 from bot.store import Booking, Conversation, ConversationState, Database, Message, Sender, StaffMember
 from bot.store.models import CannedAnswer, ConversationNote
 
@@ -238,6 +239,7 @@ class Desk:
         if len(text) > MAX_NOTE_LENGTH:
             raise Refused(400, f"Noten er for lang. Den må højst være {MAX_NOTE_LENGTH} tegn.")
         await self._current(conversation_id)
+        text = redact(text).text  # notes are stored like messages: CPR and card numbers never are
 
         def store() -> dict[str, Any]:
             with self.db.session() as session:
@@ -276,7 +278,8 @@ def canned_answers(db: Database) -> list[Canned]:
 
 
 def _check_canned(title: str, text: str) -> tuple[str, str]:
-    title, text = title.strip(), text.strip()
+    # Canned answers end up in replies to citizens: redacted like every stored text.
+    title, text = redact(title.strip()).text, redact(text.strip()).text
     if not title or not text:
         raise Refused(400, "Et standardsvar skal have både en titel og en tekst.")
     if len(title) > MAX_CANNED_TITLE or len(text) > MAX_REPLY_LENGTH:

@@ -396,6 +396,10 @@ class ConversationService:
     async def reply_as_staff(
         self, conversation_id: str, staff_id: int, text: str, client_message_id: str | None = None
     ) -> MessageView:
+        """Store and deliver a staff member's reply, redacted like a citizen's (a pasted CPR number is
+        personal data whoever typed it)."""
+        text = redact(text).text
+
         def store() -> tuple[ConversationView, MessageView]:
             with self.db.session() as session:
                 row = _lock_for_new_message(session, conversation_id)
