@@ -42,6 +42,7 @@ BOT, WAITING, HUMAN, CLOSED = (
 TRANSITIONS: dict[tuple[ConversationState, ConversationState], str] = {
     (BOT, WAITING): "handoff_requested",
     (WAITING, HUMAN): "claimed",
+    (HUMAN, WAITING): "staff_left",
     (WAITING, BOT): "handed_back",
     (HUMAN, BOT): "handed_back",
     (BOT, CLOSED): "closed",
@@ -396,6 +397,33 @@ class ConversationService:
         changed = await self._transition(conversation_id, HUMAN, staff_id=staff_id, extra=extra)
         if changed:
             await self.add_system_message(conversation_id, texts.staff_joined(first_name))
+        return changed
+
+    async def back_to_queue(self, conversation_id: str, owner: int | None) -> bool:
+        """The staff member who had the conversation has gone: it waits for someone else again.
+
+        Only if `owner` still has it (they may have come back and handed it on meanwhile). The old
+        handoff ends as "staff_left" and a new one starts with the same reason, so the queue and the
+        handoff timeout count from now."""
+
+        def extra(session: Session, row: Conversation) -> None:
+            old = self._open_handoff(session, row.id)
+            if old is not None:
+                old.ended_at, old.outcome = utcnow(), "staff_left"
+            row.assigned_staff_id = None
+            row.waiting_since = utcnow()
+            session.add(
+                Handoff(
+                    conversation_id=row.id,
+                    reason=row.handoff_reason or "unknown",
+                    topic=row.topic,
+                    summary=old.summary if old is not None else row.summary,
+                )
+            )
+
+        changed = await self._transition(conversation_id, WAITING, extra=extra, seen=Seen(HUMAN, owner))
+        if changed:
+            await self.add_system_message(conversation_id, texts.STAFF_LEFT)
         return changed
 
     async def reply_as_staff(
