@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "closed": "Afsluttede samtalen",
     "note_added": "Skrev en note",
     "booking_offered": "Ingen nåede samtalen; borgeren fik tilbudt en tid",
+    "back_to_queue": "Medarbejderen var gået; samtalen kom i kø igen",
     "presence": "Skiftede status",
     "booking_done": "Markerede en tid som gennemført",
     "booking_no_show": "Markerede at borgeren udeblev",

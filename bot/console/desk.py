@@ -18,7 +18,8 @@ from bot.console import audit
 from bot.console.sessions import StaffIdentity, as_utc
 from bot.danish import topic_label
 from bot.gateway import satisfaction
-from bot.gateway.conversations import ConversationNotFound, ConversationService, MessageRejected
+from bot.gateway.conversations import ConversationNotFound, ConversationService, MessageRejected, Seen
+from bot.privacy import redact
 from bot.store import Booking, Conversation, ConversationState, Database, Message, Sender, StaffMember
 from bot.store.models import CannedAnswer, ConversationNote
 
@@ -168,15 +169,27 @@ class Desk:
             raise Refused(409, "Samtalen venter ikke længere på en medarbejder.")
         await self._audit(staff, "claimed", conversation_id)
 
-    async def _own(self, staff: StaffIdentity, conversation_id: str, *, waiting_ok: bool) -> ConversationState:
+    async def _own(self, staff: StaffIdentity, conversation_id: str, *, waiting_ok: bool) -> Seen:
+        """Who may act: anyone on a waiting conversation (when `waiting_ok`), the owner on their own,
+        and an admin ending anyone's. Returns what was seen, so the change itself can insist on it."""
         state, owner, name = await self._current(conversation_id)
         if state is ConversationState.WAITING and waiting_ok:
-            return state
+            return Seen(state, None)
         if state is not ConversationState.HUMAN:
             raise Refused(409, "Samtalen er ikke overtaget af en medarbejder.")
         if owner != staff.staff_id and not (waiting_ok and staff.is_admin):
             raise Refused(403, f"Samtalen er overtaget af {name or 'en anden medarbejder'}.")
-        return state
+        return Seen(state, owner)
+
+    async def _changed_meanwhile(self, staff: StaffIdentity, conversation_id: str, not_done: str) -> Refused:
+        """The 409 for an action the database refused because someone changed the conversation first."""
+        try:
+            state, owner, name = await self._current(conversation_id)
+        except Refused as gone:
+            return gone
+        if state is ConversationState.HUMAN and owner != staff.staff_id:
+            return Refused(409, f"{name or 'En anden medarbejder'} har overtaget samtalen imens. {not_done}")
+        return Refused(409, f"Samtalen er ændret imens. {not_done} Se den igen.")
 
     async def reply(self, staff: StaffIdentity, conversation_id: str, text: str) -> dict[str, Any]:
         text = text.strip()
@@ -188,6 +201,8 @@ class Desk:
         try:
             message = await self.service.reply_as_staff(conversation_id, staff.staff_id, text)
         except MessageRejected as rejected:
+            if rejected.code == "not_owner":
+                raise await self._changed_meanwhile(staff, conversation_id, "Dit svar er ikke sendt.") from None
             raise Refused(409, rejected.text) from None
         except ConversationNotFound:
             raise Refused(404, "Samtalen findes ikke. Borgeren kan have slettet den.") from None
@@ -202,15 +217,15 @@ class Desk:
         await self.service.set_typing(conversation_id, "staff", on)
 
     async def hand_back(self, staff: StaffIdentity, conversation_id: str) -> None:
-        await self._own(staff, conversation_id, waiting_ok=True)
-        if not await self.service.hand_back(conversation_id, staff.staff_id):
-            raise Refused(409, "Samtalen kunne ikke gives tilbage. Den er ændret imens; se den igen.")
+        seen = await self._own(staff, conversation_id, waiting_ok=True)
+        if not await self.service.hand_back(conversation_id, staff.staff_id, seen=seen):
+            raise await self._changed_meanwhile(staff, conversation_id, "Den er ikke givet tilbage til chatbotten.")
         await self._audit(staff, "handed_back", conversation_id)
 
     async def close(self, staff: StaffIdentity, conversation_id: str) -> None:
-        await self._own(staff, conversation_id, waiting_ok=True)
-        if not await self.service.close(conversation_id, staff.staff_id):
-            raise Refused(409, "Samtalen kunne ikke afsluttes. Den er ændret imens; se den igen.")
+        seen = await self._own(staff, conversation_id, waiting_ok=True)
+        if not await self.service.close(conversation_id, staff.staff_id, seen=seen):
+            raise await self._changed_meanwhile(staff, conversation_id, "Den er ikke afsluttet.")
         await self._audit(staff, "closed", conversation_id)
         try:
             await self.service.add_system_message(conversation_id, satisfaction.QUESTION, satisfaction.buttons())
@@ -224,6 +239,7 @@ class Desk:
         if len(text) > MAX_NOTE_LENGTH:
             raise Refused(400, f"Noten er for lang. Den må højst være {MAX_NOTE_LENGTH} tegn.")
         await self._current(conversation_id)
+        text = redact(text).text  # notes are stored like messages: CPR and card numbers never are
 
         def store() -> dict[str, Any]:
             with self.db.session() as session:
@@ -262,7 +278,8 @@ def canned_answers(db: Database) -> list[Canned]:
 
 
 def _check_canned(title: str, text: str) -> tuple[str, str]:
-    title, text = title.strip(), text.strip()
+    # Canned answers end up in replies to citizens: redacted like every stored text.
+    title, text = redact(title.strip()).text, redact(text.strip()).text
     if not title or not text:
         raise Refused(400, "Et standardsvar skal have både en titel og en tekst.")
     if len(title) > MAX_CANNED_TITLE or len(text) > MAX_REPLY_LENGTH:

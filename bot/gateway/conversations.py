@@ -3,6 +3,9 @@
 Every citizen message is redacted, then stored, then (while the assistant has the conversation)
 passed to Rasa. A message Rasa could not take stays marked as pending in the database and is
 tried again until Rasa answers, so nothing a citizen writes is lost while a part is down.
+
+Whether Rasa needs its `resume` first (a handoff paused the conversation in Rasa) is read from the
+database each time, not remembered in memory, so a restart or another gateway replica cannot lose it.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +42,7 @@ BOT, WAITING, HUMAN, CLOSED = (
 TRANSITIONS: dict[tuple[ConversationState, ConversationState], str] = {
     (BOT, WAITING): "handoff_requested",
     (WAITING, HUMAN): "claimed",
+    (HUMAN, WAITING): "staff_left",
     (WAITING, BOT): "handed_back",
     (HUMAN, BOT): "handed_back",
     (BOT, CLOSED): "closed",
@@ -65,6 +69,17 @@ class MessageRejected(ValueError):
         super().__init__(code)
         self.code = code
         self.text = text
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a staff member's check saw before acting: the state and who had the conversation (None: nobody).
+
+    A change given a `Seen` happens only if the conversation is still exactly so when the UPDATE
+    runs, so a claim by someone else in between makes it fail instead of undoing their claim."""
+
+    state: ConversationState
+    owner: int | None
 
 
 @dataclass(frozen=True)
@@ -130,7 +145,9 @@ class ConversationService:
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._waiting_for_rasa: set[str] = set()
         self._told_down: set[str] = set()
-        self._needs_resume: set[str] = set()
+        # The handoff (by its requested_at) this process last sent `resume` for, per conversation:
+        # when Rasa took the resume but not the message, the retry does not append it twice.
+        self._resumed: dict[str, datetime] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # Reading ---------------------------------------------------------------------------------
@@ -237,7 +254,6 @@ class ConversationService:
         if duplicate:
             return Received(message, duplicate=True)
         if reopened_from is not None:
-            self._needs_resume.add(conversation_id)
             await self.events.emit(StateChanged(conversation, reopened_from, "reopened"))
         await self.events.emit(MessageAdded(conversation, message))
         warning = redaction_warning(redaction)
@@ -333,8 +349,9 @@ class ConversationService:
         return deleted
 
     def _forget(self, conversation_id: str) -> None:
-        for bucket in (self._waiting_for_rasa, self._told_down, self._needs_resume):
+        for bucket in (self._waiting_for_rasa, self._told_down):
             bucket.discard(conversation_id)
+        self._resumed.pop(conversation_id, None)
         lock = self._locks.get(conversation_id)
         if lock is not None and not lock.locked():
             del self._locks[conversation_id]
@@ -382,9 +399,40 @@ class ConversationService:
             await self.add_system_message(conversation_id, texts.staff_joined(first_name))
         return changed
 
+    async def back_to_queue(self, conversation_id: str, owner: int | None) -> bool:
+        """The staff member who had the conversation has gone: it waits for someone else again.
+
+        Only if `owner` still has it (they may have come back and handed it on meanwhile). The old
+        handoff ends as "staff_left" and a new one starts with the same reason, so the queue and the
+        handoff timeout count from now."""
+
+        def extra(session: Session, row: Conversation) -> None:
+            old = self._open_handoff(session, row.id)
+            if old is not None:
+                old.ended_at, old.outcome = utcnow(), "staff_left"
+            row.assigned_staff_id = None
+            row.waiting_since = utcnow()
+            session.add(
+                Handoff(
+                    conversation_id=row.id,
+                    reason=row.handoff_reason or "unknown",
+                    topic=row.topic,
+                    summary=old.summary if old is not None else row.summary,
+                )
+            )
+
+        changed = await self._transition(conversation_id, WAITING, extra=extra, seen=Seen(HUMAN, owner))
+        if changed:
+            await self.add_system_message(conversation_id, texts.STAFF_LEFT)
+        return changed
+
     async def reply_as_staff(
         self, conversation_id: str, staff_id: int, text: str, client_message_id: str | None = None
     ) -> MessageView:
+        """Store and deliver a staff member's reply, redacted like a citizen's (a pasted CPR number is
+        personal data whoever typed it)."""
+        text = redact(text).text
+
         def store() -> tuple[ConversationView, MessageView]:
             with self.db.session() as session:
                 row = _lock_for_new_message(session, conversation_id)
@@ -392,6 +440,9 @@ class ConversationService:
                     raise ConversationNotFound(conversation_id)
                 if row.state != HUMAN:
                     raise MessageRejected("not_claimed", "Samtalen er ikke overtaget af en medarbejder.")
+                if row.assigned_staff_id != staff_id:
+                    # Checked under the row lock: a hand-back and someone else's claim cannot slip in between.
+                    raise MessageRejected("not_owner", "Samtalen er overtaget af en anden medarbejder.")
                 message = _add_message(
                     session, conversation_id, Sender.STAFF, text, staff_id=staff_id, client_message_id=client_message_id
                 )
@@ -404,19 +455,20 @@ class ConversationService:
         await self.events.emit(MessageAdded(conversation, message))
         return message
 
-    async def hand_back(self, conversation_id: str, staff_id: int | None = None) -> bool:
-        """Give the conversation back to the assistant; Rasa gets its `resume` event."""
+    async def hand_back(self, conversation_id: str, staff_id: int | None = None, *, seen: Seen | None = None) -> bool:
+        """Give the conversation back to the assistant; Rasa gets its `resume` event before the next message.
+
+        With `seen`, only if the conversation is still in that state with that owner."""
         changed = await self._transition(
-            conversation_id, BOT, staff_id=staff_id, extra=self._end_handoff("handed_back", keep_staff=False)
+            conversation_id, BOT, staff_id=staff_id, extra=self._end_handoff("handed_back", keep_staff=False), seen=seen
         )
         if changed:
-            self._needs_resume.add(conversation_id)
             await self.add_system_message(conversation_id, texts.HANDED_BACK)
             self._spawn(self._forward_pending(conversation_id))
         return changed
 
     async def offer_booking(self, conversation_id: str, text: str, buttons: list[dict[str, str]]) -> bool:
-        """Nobody claimed the waiting conversation in time: back to the assistant (its `resume` event),
+        """Nobody claimed the waiting conversation in time: back to the assistant (its `resume` event first),
         with `text` and `buttons` offering a booking that the assistant then takes."""
         changed = await self._transition(
             conversation_id,
@@ -425,19 +477,19 @@ class ConversationService:
             extra=self._end_handoff("booking_offered", keep_staff=False),
         )
         if changed:
-            self._needs_resume.add(conversation_id)
             await self.add_system_message(conversation_id, text, buttons)
             self._spawn(self._forward_pending(conversation_id))
         return changed
 
-    async def close(self, conversation_id: str, staff_id: int | None = None) -> bool:
+    async def close(self, conversation_id: str, staff_id: int | None = None, *, seen: Seen | None = None) -> bool:
+        """Close the conversation; with `seen`, only if it is still in that state with that owner."""
         end = self._end_handoff("closed", keep_staff=True)
 
         def extra(session: Session, row: Conversation) -> None:
             end(session, row)
             row.closed_at = utcnow()
 
-        changed = await self._transition(conversation_id, CLOSED, staff_id=staff_id, extra=extra)
+        changed = await self._transition(conversation_id, CLOSED, staff_id=staff_id, extra=extra, seen=seen)
         if changed:
             self._waiting_for_rasa.discard(conversation_id)
             await self.add_system_message(conversation_id, texts.CLOSED)
@@ -489,9 +541,14 @@ class ConversationService:
         staff_id: int | None = None,
         extra: Callable[[Session, Conversation], None] | None = None,
         expected: ConversationState | None = None,
+        seen: Seen | None = None,
     ) -> bool:
-        """Move to `target` if the current state allows it (and is `expected`, when given); one atomic
-        conditional UPDATE decides races."""
+        """Move to `target` if the current state allows it (and is `expected`, when given; and is still
+        what `seen` says, owner included); one atomic conditional UPDATE decides races."""
+        if seen is not None:
+            if expected is not None and expected != seen.state:
+                return False
+            expected = seen.state
 
         def change() -> tuple[ConversationView, ConversationState, str] | None:
             with self.db.session() as session:
@@ -502,9 +559,16 @@ class ConversationService:
                 reason = TRANSITIONS.get((previous, target))
                 if reason is None or (expected is not None and previous != expected):
                     return None
+                still = [Conversation.id == conversation_id, Conversation.state == previous]
+                if seen is not None:
+                    still.append(
+                        Conversation.assigned_staff_id.is_(None)
+                        if seen.owner is None
+                        else Conversation.assigned_staff_id == seen.owner
+                    )
                 won = session.execute(
                     update(Conversation)
-                    .where(Conversation.id == conversation_id, Conversation.state == previous)
+                    .where(*still)
                     .values(state=target, updated_at=utcnow())
                     .execution_options(synchronize_session=False)
                 ).rowcount
@@ -546,15 +610,15 @@ class ConversationService:
                 if loaded is None:
                     self._waiting_for_rasa.discard(conversation_id)
                     return
-                conversation, message = loaded
+                conversation, message, paused_by = loaded
+                if message is None:
+                    self._waiting_for_rasa.discard(conversation_id)
+                    self._told_down.discard(conversation_id)
+                    return
                 try:
-                    if conversation_id in self._needs_resume:
+                    if paused_by is not None and self._resumed.get(conversation_id) != paused_by:
                         await self.rasa.resume(conversation_id)
-                        self._needs_resume.discard(conversation_id)
-                    if message is None:
-                        self._waiting_for_rasa.discard(conversation_id)
-                        self._told_down.discard(conversation_id)
-                        return
+                        self._resumed[conversation_id] = paused_by
                     await self.set_typing(conversation_id, "bot", True)
                     try:
                         replies = await self.rasa.send(
@@ -571,28 +635,58 @@ class ConversationService:
                 if await self._handle_replies(conversation_id, message["id"], replies):
                     return
 
-    def _next_pending(self, conversation_id: str) -> tuple[ConversationView, dict[str, Any] | None] | None:
-        """The conversation if the assistant has it, with its oldest pending message (or None)."""
+    def _next_pending(
+        self, conversation_id: str
+    ) -> tuple[ConversationView, dict[str, Any] | None, datetime | None] | None:
+        """The conversation if the assistant has it, with its oldest pending message (or None), and
+        when Rasa still needs `resume` first: the requested_at of the handoff that paused it."""
         with self.db.session() as session:
             row = session.get(Conversation, conversation_id)
             if row is None or row.state != BOT:
                 return None
-            pending = self._pending_rows(session, conversation_id)
+            citizen = self._citizen_rows(session, conversation_id)
+            pending = [message for message in citizen if (message.payload or {}).get("rasa") == PENDING]
             if not pending:
-                return ConversationView.of(row), None
+                return ConversationView.of(row), None, None
             first = pending[0]
             text = (first.payload or {}).get("rasa_payload") or first.text
-            return ConversationView.of(row), {"id": first.id, "rasa_text": text}
+            return ConversationView.of(row), {"id": first.id, "rasa_text": text}, self._paused_by(session, citizen)
 
     @staticmethod
-    def _pending_rows(session: Session, conversation_id: str) -> list[Message]:
+    def _paused_by(session: Session, citizen: list[Message]) -> datetime | None:
+        """The handoff that paused Rasa, if Rasa has taken no message since: it needs `resume` first.
+
+        A handoff pauses the conversation in Rasa (the handoff action's ConversationPaused). Every
+        message Rasa took after that was written after the handoff was requested (while the
+        conversation waits or is with staff, citizen messages are for staff and never go to Rasa),
+        so "the latest handoff is newer than the newest message Rasa took" means "still paused".
+        Hand-back, the booking offer and reopening a closed conversation all end up here."""
+        if not citizen:
+            return None
+        latest_handoff = session.scalar(
+            select(func.max(Handoff.requested_at)).where(Handoff.conversation_id == citizen[0].conversation_id)
+        )
+        if latest_handoff is None:
+            return None
+        taken = [message.created_at for message in citizen if (message.payload or {}).get("rasa") == SENT]
+        if taken and max(taken) > latest_handoff:
+            return None
+        return latest_handoff
+
+    @staticmethod
+    def _citizen_rows(session: Session, conversation_id: str) -> list[Message]:
         # JSON is not queried portably across SQLite and PostgreSQL; citizen messages per conversation are few.
-        rows = session.scalars(
-            select(Message)
-            .where(Message.conversation_id == conversation_id, Message.sender == Sender.CITIZEN)
-            .order_by(Message.id)
-        ).all()
-        return [row for row in rows if (row.payload or {}).get("rasa") == PENDING]
+        return list(
+            session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.sender == Sender.CITIZEN)
+                .order_by(Message.id)
+            ).all()
+        )
+
+    @classmethod
+    def _pending_rows(cls, session: Session, conversation_id: str) -> list[Message]:
+        return [row for row in cls._citizen_rows(session, conversation_id) if (row.payload or {}).get("rasa") == PENDING]
 
     async def _handle_replies(self, conversation_id: str, message_id: int | None, replies: list[dict[str, Any]]) -> bool:
         """Store Rasa's replies; True when one of them handed the conversation to staff."""
@@ -655,11 +749,11 @@ class ConversationService:
 
     async def retry_pending(self) -> None:
         """Try again every conversation whose messages Rasa could not take, once Rasa is back."""
-        if not self._waiting_for_rasa and not self._needs_resume:
+        if not self._waiting_for_rasa:
             return
         if not await self.rasa.ready():
             return
-        for conversation_id in sorted(self._waiting_for_rasa | self._needs_resume):
+        for conversation_id in sorted(self._waiting_for_rasa):
             await self._forward_pending(conversation_id)
 
     async def recover_pending(self) -> None:

@@ -26,7 +26,7 @@ class MessageAdded:
 class StateChanged:
     conversation: ConversationView  # already in its new state
     previous: ConversationState
-    reason: str  # handoff_requested, claimed, handed_back, closed, reopened
+    reason: str  # handoff_requested, claimed, staff_left, handed_back, closed, reopened
     staff_id: int | None = None
 
 

@@ -10,8 +10,9 @@ from sqlalchemy import text as sql
 from bot.gateway import ConversationService, EventBus, MessageAdded, MessageRejected, RasaClient, StateChanged
 from bot.gateway.conversations import TRANSITIONS
 from bot.gateway.rasa import RESUME_EVENTS
-from bot.store import ConversationState, Handoff, Message, StaffMember
+from bot.store import ConversationState, Database, Handoff, Message, StaffMember
 from tests.support.fake_rasa import TOKEN
+from tests.support.postgres import fresh_postgres_database
 from tests.support.rasa_tables import add_tracker_event, tracker_event_count
 
 
@@ -138,7 +139,10 @@ async def test_handoff_payload_moves_to_waiting_then_claim_reply_hand_back(servi
     assert await service.hand_back(conversation.id)
     await settle(service)
     assert (await service.get(conversation.id)).state == ConversationState.BOT
+    await service.receive(conversation.id, "Hvordan får jeg MitID?")
+    await settle(service)
     assert fake.appended == [(conversation.id, RESUME_EVENTS)]
+    assert fake.journal[-2:] == [("events", conversation.id, "resume"), ("message", conversation.id, "Hvordan får jeg MitID?")]
     texts = [m.text for m in await service.history(conversation.id)]
     assert "En medarbejder har overtaget samtalen. Du skriver nu med Anne." in texts
     assert "Du skriver nu med chatbotten igen." in texts
@@ -253,6 +257,78 @@ async def test_pending_messages_survive_a_gateway_restart(service, fake_rasa, da
     await restarted.drain(10)
     assert fake.texts_for(conversation.id) == ["Er I der?"]
     await rasa.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sqlite_or_postgres(request, database):
+    """The test's database: the SQLite one, or a fresh PostgreSQL one (timestamps come back aware there)."""
+    if request.param == "sqlite":
+        yield database
+        return
+    with fresh_postgres_database("borgerhjaelp_resume") as url:
+        db = Database(url)
+        db.upgrade()
+        yield db
+        db.dispose()
+
+
+async def test_the_resume_after_a_hand_back_survives_a_gateway_restart(fake_rasa, sqlite_or_postgres, municipality):
+    """Rasa is down when staff hand back, and the gateway restarts before Rasa is back: the restarted
+    gateway still appends `resume` before the citizen's next message, and only once."""
+    fake, url = fake_rasa
+    database = sqlite_or_postgres
+    with database.session() as session:
+        member = StaffMember(username="anne", first_name="Anne", password_hash="x")
+        session.add(member)
+        session.flush()
+        anne = member.id
+    first = RasaClient(url, TOKEN, timeout=5, action_server_health_url=f"{url}/health")
+    service = ConversationService(database, first, municipality)
+    conversation = await service.start("web", "visitor-1", greet=False)
+    await service.receive(conversation.id, "Jeg vil tale med en medarbejder")
+    await settle(service)
+    assert await service.claim(conversation.id, staff_id=anne, first_name="Anne")
+    fake.down = True
+    assert await service.hand_back(conversation.id, anne)
+    await settle(service)
+    await service.shutdown()
+    await first.close()
+
+    fake.down = False
+    rasa = RasaClient(url, TOKEN, timeout=5, action_server_health_url=f"{url}/health")
+    restarted = ConversationService(database, rasa, municipality)
+    await restarted.recover_pending()
+    await restarted.retry_pending()
+    for text in ("Hvordan får jeg MitID?", "Tak"):
+        await restarted.receive(conversation.id, text)
+        await restarted.drain(10)
+    after_handoff = fake.journal[fake.journal.index(("message", conversation.id, "Jeg vil tale med en medarbejder")) + 1 :]
+    assert after_handoff == [
+        ("events", conversation.id, "resume"),
+        ("message", conversation.id, "Hvordan får jeg MitID?"),
+        ("message", conversation.id, "Tak"),
+    ]
+    await restarted.shutdown()
+    await rasa.close()
+
+
+async def test_no_resume_without_a_handoff_and_again_after_each_one(service, fake_rasa, staff):
+    fake, _ = fake_rasa
+    anne, _ = staff
+    conversation = await service.start("web", "visitor-1", greet=False)
+    await service.receive(conversation.id, "Hvordan får jeg MitID?")
+    await settle(service)
+    assert fake.appended == []
+    for round_ in range(2):
+        await service.receive(conversation.id, "Jeg vil tale med en medarbejder")
+        await settle(service)
+        assert await service.claim(conversation.id, staff_id=anne, first_name="Anne")
+        assert await service.hand_back(conversation.id, anne)
+        await service.receive(conversation.id, f"Tak {round_}")
+        await settle(service)
+    assert [kind for kind, who, _ in fake.journal if who == conversation.id] == [
+        "message", "message", "events", "message", "message", "events", "message",
+    ]
 
 
 async def test_history_after_an_id_returns_only_newer_messages(service):

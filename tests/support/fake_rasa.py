@@ -37,6 +37,8 @@ class FakeRasa:
     down: bool = False
     received: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     appended: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    # Both of the above in the order they arrived: ("message", sender, text) or ("events", sender, first event).
+    journal: list[tuple[str, str, str]] = field(default_factory=list)
 
     def reply(self, text: str) -> list[dict[str, Any]]:
         lowered = text.lower()
@@ -64,6 +66,7 @@ class FakeRasa:
                 return JSONResponse({"error": "down"}, status_code=503)
             body = await request.json()
             self.received.append((body["sender"], body["message"], body.get("metadata") or {}))
+            self.journal.append(("message", body["sender"], body["message"]))
             return JSONResponse([{"recipient_id": body["sender"], **r} for r in self.reply(body["message"])])
 
         async def events(request: Request) -> JSONResponse:
@@ -71,7 +74,9 @@ class FakeRasa:
                 return JSONResponse({"reason": "NotAuthenticated"}, status_code=401)
             if self.down:
                 return JSONResponse({"error": "down"}, status_code=503)
-            self.appended.append((request.path_params["sender"], await request.json()))
+            events = await request.json()
+            self.appended.append((request.path_params["sender"], events))
+            self.journal.append(("events", request.path_params["sender"], events[0]["event"] if events else ""))
             return JSONResponse({"sender_id": request.path_params["sender"]})
 
         async def status(request: Request) -> JSONResponse:

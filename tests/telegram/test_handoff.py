@@ -46,12 +46,12 @@ async def test_handoff_claim_reply_typing_and_hand_back(gateway):
 
     assert await service.hand_back(conversation.id, staff_id)
     await citizen.expect("Du skriver nu med chatbotten igen")
-    await gateway.fake.wait_for(lambda: gateway.rasa.appended, 5, "resume")
-    assert gateway.rasa.appended[0] == (conversation.id, RESUME_EVENTS)
     seen = citizen.seen()
     await citizen.send("Hvordan virker MitID?")
     await citizen.expect("Hjalp det?", after=seen)
     assert gateway.rasa.texts_for(conversation.id)[-1] == "Hvordan virker MitID?"
+    assert gateway.rasa.appended == [(conversation.id, RESUME_EVENTS)]
+    assert gateway.rasa.journal[-2:] == [("events", conversation.id, "resume"), ("message", conversation.id, "Hvordan virker MitID?")]
 
 
 async def test_closing_asks_the_satisfaction_question_and_stores_the_answer(gateway):
