@@ -18,14 +18,14 @@ import logging
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.config import Municipality
 from bot.console import audit, presence, texts
 from bot.console.sessions import as_utc
 from bot.console.settings import ConsoleSettings
 from bot.gateway.conversations import ConversationNotFound, ConversationService
-from bot.store import Conversation, ConversationState, Database, StaffMember, StaffPresence
+from bot.store import Conversation, ConversationState, Database, Handoff, StaffMember, StaffPresence
 from bot.store.models import StaffSession
 from bot.store.models import utcnow
 
@@ -63,8 +63,16 @@ class HandoffWatch:
         now = self.clock()
         cutoff = now - timedelta(seconds=max(self.settings.handoff_timeout, self.settings.presence_timeout))
         with self.db.session() as session:
+            # When the owner took the conversation: nobody has gone before they have had it for the timeout.
+            claimed_at = (
+                select(func.max(Handoff.claimed_at))
+                .where(Handoff.conversation_id == Conversation.id, Handoff.ended_at.is_(None))
+                .scalar_subquery()
+            )
             taken = session.execute(
-                select(Conversation.id, Conversation.assigned_staff_id, StaffMember.active, StaffPresence.updated_at)
+                select(
+                    Conversation.id, Conversation.assigned_staff_id, StaffMember.active, StaffPresence.updated_at, claimed_at
+                )
                 .outerjoin(StaffMember, StaffMember.id == Conversation.assigned_staff_id)
                 .outerjoin(StaffPresence, StaffPresence.staff_id == Conversation.assigned_staff_id)
                 .where(Conversation.state == ConversationState.HUMAN)
@@ -83,10 +91,11 @@ class HandoffWatch:
                 )
             )
         gone = []
-        for conversation_id, owner, active, since in taken:
+        for conversation_id, owner, active, since, claimed in taken:
             # An online member's console refreshes `since`; an away one's changed to away at `since`.
             heard_from = since is not None and as_utc(since) >= cutoff
-            if owner is None or not active or not (heard_from or owner in in_use):
+            just_taken = claimed is not None and as_utc(claimed) >= cutoff
+            if owner is None or not active or not (heard_from or just_taken or owner in in_use):
                 gone.append((conversation_id, owner))
         return gone
 

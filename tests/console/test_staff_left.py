@@ -24,9 +24,10 @@ def console_settings() -> ConsoleSettings:
 
 
 def last_heard_of(gateway, username: str, ago: timedelta) -> None:
-    """Make the staff member's presence and sessions look untouched for `ago`."""
+    """Make the staff member's presence and sessions look untouched, and their claims made, `ago`."""
     staff_id = find_staff(gateway.db, username)[0].id
     with gateway.db.session() as session:
+        session.execute(update(Handoff).where(Handoff.claimed_by == staff_id).values(claimed_at=utcnow() - ago))
         session.execute(update(StaffPresence).where(StaffPresence.staff_id == staff_id).values(updated_at=utcnow() - ago))
         session.execute(update(StaffSession).where(StaffSession.staff_id == staff_id).values(last_seen_at=utcnow() - ago))
 
@@ -89,3 +90,16 @@ async def test_away_but_still_at_the_console_keeps_the_conversation(gateway):
         await tick(gateway)
         row = stored(gateway, person.conversation_id)
         assert row.state == ConversationState.HUMAN and row.assigned_staff_id == find_staff(gateway.db, "bo")[0].id
+
+
+async def test_a_conversation_just_taken_stays_even_before_the_console_is_heard_from(gateway):
+    """Taken through the service by someone with no session or presence yet: not gone before the timeout."""
+    bo_id = find_staff(gateway.db, "bo")[0].id
+    service = gateway.app.state.console.service
+    async with waiting_citizen(gateway.url) as person:
+        assert await service.claim(person.conversation_id, bo_id, "Bo")
+        await tick(gateway)
+        assert stored(gateway, person.conversation_id).state == ConversationState.HUMAN
+        last_heard_of(gateway, "bo", timedelta(minutes=6))
+        await tick(gateway)
+        assert stored(gateway, person.conversation_id).state == ConversationState.WAITING
