@@ -155,3 +155,27 @@ def test_the_open_widget_has_no_wcag_21_aa_violations(page, widget_gateway):
     page.get_by_role("button", name="Større tekst").click()
     violations = axe_violations(page, "body")
     assert violations == [], describe(violations)
+
+
+def test_focus_goes_back_to_the_text_box_after_a_quick_reply_and_after_delete(page, widget_gateway):
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    page.keyboard.type("Hvad med MitID?")
+    page.keyboard.press("Enter")
+    yes = page.locator(".bh-choice", has_text="Ja")
+    yes.focus()
+    page.keyboard.press("Enter")  # the button group goes away with the answer
+    expect(page.locator(".bh-msg--bot", has_text="Godt!")).to_be_visible()
+    expect(page.locator(".bh-choice")).to_have_count(0)
+    expect(page.get_by_label("Skriv din besked")).to_be_focused()
+
+    widget_gateway.rasa.reply = lambda text: [  # type: ignore[method-assign]
+        {"text": "Vi gemmer samtalen i 30 dage.", "buttons": [{"title": "Slet min samtale", "payload": "/delete_conversation"}]}
+    ]
+    page.keyboard.type("Hvad gemmer I om mig?")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Slet min samtale").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".bh-notice")).to_contain_text("Din samtale er slettet")
+    expect(page.locator(".bh-msg")).to_have_count(0)
+    expect(page.get_by_label("Skriv din besked")).to_be_focused()

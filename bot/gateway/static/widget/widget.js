@@ -255,7 +255,11 @@
       var group = el("div", { className: "bh-buttons", role: "group", "aria-label": "Svarmuligheder" });
       message.buttons.forEach(function (button) {
         var choice = el("button", { type: "button", className: "bh-choice", text: button.title });
-        choice.addEventListener("click", function () { sendMessage(button.title, button.payload); });
+        choice.addEventListener("click", function () {
+          sendMessage(button.title, button.payload);
+          // The answered buttons are removed; without this, keyboard focus falls back to the page's start.
+          input.focus();
+        });
         group.appendChild(choice);
       });
       item.appendChild(group);
@@ -338,6 +342,7 @@
   }
 
   function clearConversation() {
+    var focusWasInLog = log.contains(document.activeElement);
     conversationId = null;
     lastId = 0;
     shown = {};
@@ -346,6 +351,9 @@
     while (log.firstChild) { log.removeChild(log.firstChild); }
     setState("bot");
     save();
+    if (isOpen && focusWasInLog) {
+      input.focus(); // what had focus is gone
+    }
   }
 
   // Sending -------------------------------------------------------------------------------------
