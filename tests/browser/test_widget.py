@@ -5,6 +5,7 @@ The same steps against the real assistant are in test_full_stack.py.
 from __future__ import annotations
 
 import re
+import threading
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select
@@ -179,3 +180,79 @@ def test_focus_goes_back_to_the_text_box_after_a_quick_reply_and_after_delete(pa
     expect(page.locator(".bh-notice")).to_contain_text("Din samtale er slettet")
     expect(page.locator(".bh-msg")).to_have_count(0)
     expect(page.get_by_label("Skriv din besked")).to_be_focused()
+
+
+# Records every text put into a live region of the widget, node by node, so a test sees what a
+# screen reader is given even when the page changes it again a moment later.
+RECORD_ANNOUNCEMENTS = """
+  window.__announced = [];
+  new MutationObserver(records => records.forEach(record => {
+    const region = record.target.nodeType === 1 && record.target.closest('[aria-live]');
+    if (!region || !region.closest('.bh-root') || region.classList.contains('bh-notice')) return;
+    record.addedNodes.forEach(node => { if (node.textContent) window.__announced.push(node.textContent); });
+    if (record.type === 'characterData' && record.target.textContent) window.__announced.push(record.target.textContent);
+  })).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def announced(page) -> list[str]:
+    return page.evaluate("window.__announced")
+
+
+def test_screen_readers_hear_each_answer_as_shown_and_history_only_once(page, widget_gateway):
+    page.add_init_script(RECORD_ANNOUNCEMENTS)
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    page.keyboard.type("Hvad med MitID?")
+    page.keyboard.press("Enter")
+    expect(page.locator(".bh-choice", has_text="Nej")).to_be_visible()
+    region = page.locator(".bh-root [aria-live][aria-relevant='additions']")
+    expect(region).to_have_count(1)
+    assert region.evaluate("node => node.closest('.bh-panel')") is None  # heard also when the chat is closed
+    expect(region.locator("p").last).to_have_text("Chatbot: Hjalp det? Du kan svare: Ja, Nej.")
+    spoken = announced(page)
+    assert "Chatbot: Sådan får du en ny adgangskode til MitID: gå til MitID.dk (åbner i et nyt vindue)." in spoken
+    assert not any("](" in text or "https://" in text for text in spoken), spoken
+    assert region.locator("p").all_inner_texts()[-2:] == [
+        "Chatbot: Sådan får du en ny adgangskode til MitID: gå til MitID.dk (åbner i et nyt vindue).",
+        "Chatbot: Hjalp det? Du kan svare: Ja, Nej.",
+    ]
+
+    page.reload()
+    expect(page.locator(".bh-msg--bot", has_text="Hjalp det?")).to_be_visible()
+    page.get_by_label("Skriv din besked").fill("Ja tak")
+    page.get_by_label("Skriv din besked").press("Enter")
+    expect(page.locator(".bh-msg--bot", has_text="Du skrev: Ja tak")).to_be_visible()
+    expect(region.locator("p").last).to_have_text("Chatbot: Du skrev: Ja tak")
+    assert announced(page) == ["Chatbot: Du skrev: Ja tak"]  # the history shown again is not read aloud again
+
+
+def test_an_answer_that_comes_while_the_chat_is_closed_is_counted_on_the_button(page, widget_gateway):
+    release = threading.Event()
+    answer = widget_gateway.rasa.reply
+
+    def slow_reply(text: str):
+        if text.startswith("Et spørgsmål"):
+            release.wait(10)  # holds the fake Rasa until the test has closed the chat
+        return answer(text)
+
+    widget_gateway.rasa.reply = slow_reply  # type: ignore[method-assign]
+    page.add_init_script(RECORD_ANNOUNCEMENTS)
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    expect(page.locator(".bh-msg--bot").first).to_contain_text("Jeg er en chatbot")
+    page.keyboard.type("Et spørgsmål til jer")
+    page.keyboard.press("Enter")
+    expect(page.locator(".bh-msg--citizen:not(.bh-msg--pending)")).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    release.set()
+
+    launcher = page.get_by_role("button", name="Chat med os, 1 ny besked")
+    expect(launcher).to_be_visible()
+    assert "Chatbot: Du skrev: Et spørgsmål til jer" in announced(page)
+    launcher.click()
+    expect(page.locator(".bh-msg--bot", has_text="Du skrev: Et spørgsmål til jer")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("ny besked"))).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("button", name="Chat med os", exact=True)).to_be_focused()

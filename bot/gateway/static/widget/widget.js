@@ -42,6 +42,10 @@
   var largeText = !!saved.largeText;
   var maxLength = 1000;
   var lastId = 0;
+  // The newest message the citizen has already been told about; history shown again after a reload
+  // up to this id is not read aloud a second time.
+  var seenId = saved.conversationId ? saved.seenId || 0 : 0;
+  var unread = 0;
   var shown = {};
   var outbox = []; // messages not yet confirmed by the gateway: {clientId, text, payload}
   var socket = null;
@@ -65,7 +69,9 @@
     try {
       window.localStorage.setItem(
         storageKey,
-        JSON.stringify({ visitorId: visitorId, conversationId: conversationId, open: isOpen, largeText: largeText })
+        JSON.stringify({
+          visitorId: visitorId, conversationId: conversationId, open: isOpen, largeText: largeText, seenId: seenId
+        })
       );
     } catch (e) {
       /* Private browsing without storage: the conversation lasts as long as the page. */
@@ -126,9 +132,13 @@
   var launcher = el("button", {
     type: "button",
     className: "bh-launcher",
+    "aria-label": "Chat med os",
     "aria-expanded": "false",
     "aria-controls": "bh-panel"
   }, [el("span", { className: "bh-launcher-icon", "aria-hidden": "true" }), el("span", { text: "Chat med os" })]);
+  // Seen on the button; the button's name says it too: "Chat med os, 1 ny besked".
+  var unreadBadge = el("span", { className: "bh-unread", "aria-hidden": "true", hidden: "" });
+  launcher.appendChild(unreadBadge);
 
   var title = el("h2", { id: "bh-title", className: "bh-title", text: "Chat med " + municipality });
   var statusLine = el("p", { id: "bh-state", className: "bh-state", text: STATUS.bot });
@@ -146,7 +156,10 @@
     el("span", { className: "bh-typing-text", text: "Chatbotten skriver" })
   ]);
   var notice = el("p", { className: "bh-notice", role: "status", "aria-live": "polite" });
-  var announcer = el("p", { className: "bh-visually-hidden", "aria-live": "polite" });
+  // Read aloud by screen readers: one new paragraph per message, so one never replaces the other.
+  // It sits outside the panel, so it also works while the chat is closed.
+  var announcer = el("div", { className: "bh-visually-hidden bh-announcer", "aria-live": "polite", "aria-relevant": "additions" });
+  var MAX_ANNOUNCEMENTS = 20;
 
   var inputLabel = el("label", { for: "bh-input", className: "bh-visually-hidden", text: "Skriv din besked" });
   var input = el("textarea", {
@@ -175,10 +188,11 @@
     "aria-labelledby": "bh-title",
     "aria-describedby": "bh-state",
     hidden: ""
-  }, [header, log, typing, notice, form, announcer]);
+  }, [header, log, typing, notice, form]);
 
   root.appendChild(panel);
   root.appendChild(launcher);
+  root.appendChild(announcer);
 
   function mount() {
     document.body.appendChild(root);
@@ -287,8 +301,13 @@
     if (message.sender === "citizen") {
       dropOldChoices();
     }
-    if (live && message.sender !== "citizen") {
-      announce(senderLabel(message) + ": " + (message.text || ""));
+    if (live && message.sender !== "citizen" && message.id > seenId) {
+      announce(spokenText(message, node));
+      if (!isOpen) { setUnread(unread + 1); }
+    }
+    if (message.id > seenId) {
+      seenId = message.id;
+      save();
     }
     scrollDown();
   }
@@ -327,9 +346,30 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  function spokenText(message, node) {
+    // What is on the screen, not the raw text: links read as their label, not as "[...](https://...)".
+    var text = senderLabel(message) + ": " + node.querySelector(".bh-text").textContent.trim();
+    var choices = Array.prototype.map.call(node.querySelectorAll(".bh-choice"), function (b) { return b.textContent; });
+    if (choices.length) {
+      text += " Du kan svare: " + choices.join(", ") + ".";
+    }
+    return text;
+  }
+
   function announce(text) {
-    announcer.textContent = "";
-    window.setTimeout(function () { announcer.textContent = text; }, 50);
+    if (!text) { return; }
+    announcer.appendChild(el("p", { text: text }));
+    while (announcer.childNodes.length > MAX_ANNOUNCEMENTS) {
+      announcer.removeChild(announcer.firstChild); // removals are not read aloud (aria-relevant)
+    }
+  }
+
+  function setUnread(count) {
+    unread = count;
+    var text = count === 1 ? "1 ny besked" : count + " nye beskeder";
+    unreadBadge.textContent = text;
+    launcher.setAttribute("aria-label", count > 0 ? "Chat med os, " + text : "Chat med os");
+    if (count > 0) { unreadBadge.removeAttribute("hidden"); } else { unreadBadge.setAttribute("hidden", ""); }
   }
 
   function setNotice(text) {
@@ -345,6 +385,8 @@
     var focusWasInLog = log.contains(document.activeElement);
     conversationId = null;
     lastId = 0;
+    seenId = 0;
+    setUnread(0);
     shown = {};
     outbox = [];
     startRequested = false;
@@ -512,6 +554,7 @@
 
   function open(focus) {
     isOpen = true;
+    setUnread(0);
     panel.removeAttribute("hidden");
     launcher.setAttribute("aria-expanded", "true");
     root.classList.add("bh-open");
