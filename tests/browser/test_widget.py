@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import threading
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
@@ -256,3 +257,23 @@ def test_an_answer_that_comes_while_the_chat_is_closed_is_counted_on_the_button(
     expect(page.get_by_role("button", name=re.compile("ny besked"))).to_have_count(0)
     page.keyboard.press("Escape")
     expect(page.get_by_role("button", name="Chat med os", exact=True)).to_be_focused()
+
+
+@pytest.mark.parametrize("color", ["#008a3e", "#777777", "#ffdd00", "#00587c"])
+def test_every_municipality_colour_gives_readable_text(page, widget_gateway, color):
+    # The demo page's script tag gets the colour before the deferred script runs.
+    page.add_init_script(
+        "new MutationObserver(() => document.querySelectorAll('script[data-color]').forEach("
+        f"s => s.setAttribute('data-color', {color!r}))).observe(document, {{subtree: true, childList: true}});"
+    )
+    page.goto(widget_gateway.url + "/")
+    assert page.locator(".bh-root").evaluate("n => n.style.getPropertyValue('--bh-primary')") == color
+    violations = axe_violations(page)  # the closed button
+    assert violations == [], describe(violations)
+    open_widget_with_keyboard(page)
+    page.keyboard.type("Hvad med MitID?")  # a citizen message, a link and quick replies
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Ja")).to_be_visible()
+    page.get_by_role("button", name="Større tekst").click()  # pressed: the colours swap
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)

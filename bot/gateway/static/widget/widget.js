@@ -121,12 +121,15 @@
   document.head.appendChild(stylesheet);
 
   var root = el("div", { className: "bh-root", "data-borgerhjaelp": "" });
+  var BUBBLE_LUMINANCE = luminance("#eef1f3"); // --bh-bubble in widget.css
   var primary = luminance(color);
   if (primary !== null) {
-    var whiteOnPrimary = contrast(1, primary);
+    // Black or white, whichever stands out more: one of them always reaches 4.5:1 (WCAG 1.4.3);
+    // a near-black fallback can miss it on mid-tone colours.
     root.style.setProperty("--bh-primary", color);
-    root.style.setProperty("--bh-on-primary", whiteOnPrimary >= 4.5 ? "#ffffff" : "#111111");
-    root.style.setProperty("--bh-accent", whiteOnPrimary >= 4.5 ? color : "#1f1f1f");
+    root.style.setProperty("--bh-on-primary", contrast(1, primary) >= contrast(0, primary) ? "#ffffff" : "#000000");
+    // Links and answer buttons use the colour as text on the light message bubble, when it reads well there.
+    root.style.setProperty("--bh-accent", contrast(BUBBLE_LUMINANCE, primary) >= 4.5 ? color : "#1f1f1f");
   }
 
   var launcher = el("button", {
