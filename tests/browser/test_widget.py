@@ -277,3 +277,24 @@ def test_every_municipality_colour_gives_readable_text(page, widget_gateway, col
     page.get_by_role("button", name="Større tekst").click()  # pressed: the colours swap
     violations = axe_violations(page)
     assert violations == [], describe(violations)
+
+
+def test_on_a_small_phone_the_full_screen_chat_keeps_the_keyboard_inside(page, widget_gateway):
+    page.set_viewport_size({"width": 360, "height": 640})
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_have_attribute("aria-modal", "true")
+    larger = page.get_by_role("button", name="Større tekst")
+    larger.focus()
+    page.keyboard.press("Shift+Tab")  # the page under the chat cannot be seen, so focus must not go there
+    expect(page.get_by_role("button", name="Send")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(larger).to_be_focused()
+
+    # On a wide screen the chat sits in a corner next to the page, and Tab may leave it.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(dialog).to_have_attribute("aria-modal", "false")
+    larger.focus()
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.closest('.bh-panel')") is None

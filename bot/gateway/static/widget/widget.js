@@ -580,6 +580,9 @@
     launcher.focus();
   }
 
+  // Same width as the full-screen rule in widget.css.
+  var smallScreen = window.matchMedia("(max-width: 480px)");
+
   function applyTextSize() {
     root.classList.toggle("bh-large", largeText);
     sizeButton.setAttribute("aria-pressed", largeText ? "true" : "false");
@@ -598,8 +601,38 @@
     if (event.key === "Escape") {
       event.preventDefault();
       close();
+    } else if (event.key === "Tab" && smallScreen.matches) {
+      keepTabInside(event);
     }
   });
+
+  function keepTabInside(event) {
+    // Full screen, the page behind the chat cannot be seen, so Tab goes round inside the chat.
+    var focusable = Array.prototype.filter.call(
+      panel.querySelectorAll("button, textarea, a[href], [tabindex='0']"),
+      function (node) { return !node.disabled && node.getClientRects().length > 0; }
+    );
+    if (!focusable.length) { return; }
+    var first = focusable[0];
+    var last = focusable[focusable.length - 1];
+    if (event.shiftKey && (document.activeElement === first || !panel.contains(document.activeElement))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
+  function markModal() {
+    panel.setAttribute("aria-modal", smallScreen.matches ? "true" : "false");
+  }
+  markModal();
+  if (smallScreen.addEventListener) {
+    smallScreen.addEventListener("change", markModal);
+  } else if (smallScreen.addListener) {
+    smallScreen.addListener(markModal); // older Safari
+  }
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
