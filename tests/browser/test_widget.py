@@ -298,3 +298,38 @@ def test_on_a_small_phone_the_full_screen_chat_keeps_the_keyboard_inside(page, w
     larger.focus()
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("document.activeElement.closest('.bh-panel')") is None
+
+
+@pytest.mark.parametrize("width,height", [(640, 400), (320, 256)])  # 1280x800 at 200 % zoom, 1280x1024 at 400 %
+def test_zoomed_in_with_larger_text_everything_can_be_reached(page, widget_gateway, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    expect(page.locator(".bh-msg--bot").first).to_contain_text("Jeg er en chatbot")
+    page.get_by_role("button", name="Større tekst").click()
+    log_height = page.locator(".bh-log").evaluate("n => n.getBoundingClientRect().height")
+    assert log_height >= 120, f"the messages get only {log_height} px"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for name in ["Send", "Større tekst", "Luk chatten"]:
+        button = page.get_by_role("button", name=name)
+        button.scroll_into_view_if_needed()
+        box = button.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["y"] >= 0, name
+        assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height, (name, box)
+    page.get_by_label("Skriv din besked").fill("Kan I se mig?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".bh-msg--bot", has_text="Du skrev: Kan I se mig?")).to_be_in_viewport()
+
+
+def test_text_size_follows_the_browser_setting(page, widget_gateway):
+    page.goto(widget_gateway.url + "/")
+    # As when the citizen has chosen larger text in the browser's settings.
+    page.evaluate("document.documentElement.style.fontSize = '24px'")
+    open_widget_with_keyboard(page)
+
+    def widget_font_size() -> float:
+        return page.locator(".bh-root").evaluate("n => parseFloat(getComputedStyle(n).fontSize)")
+
+    assert widget_font_size() == 24
+    page.get_by_role("button", name="Større tekst").click()
+    assert widget_font_size() == 30
