@@ -333,3 +333,44 @@ def test_text_size_follows_the_browser_setting(page, widget_gateway):
     assert widget_font_size() == 24
     page.get_by_role("button", name="Større tekst").click()
     assert widget_font_size() == 30
+
+
+def test_messages_written_offline_survive_a_reload_and_all_get_through(page, widget_gateway):
+    online = True
+    cut_off = []
+
+    def socket_route(ws):
+        if online:
+            ws.connect_to_server()
+        else:
+            cut_off.append(ws)  # the socket opens, but nothing ever answers: as on a train without signal
+
+    page.route_web_socket(re.compile(r"/ws$"), socket_route)
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    page.keyboard.type("Første besked")
+    page.keyboard.press("Enter")
+    expect(page.locator(".bh-msg--bot", has_text="Du skrev: Første besked")).to_be_visible()
+
+    with widget_gateway.restart():
+        online = False
+        expect(page.locator(".bh-notice")).to_contain_text("Forbindelsen blev afbrudt")
+    written = [f"Besked nummer {n}" for n in range(1, 11)]  # more than the gateway takes at once (8)
+    box = page.get_by_label("Skriv din besked")
+    for text in written:
+        box.fill(text)
+        box.press("Enter")
+    expect(page.locator(".bh-msg--pending")).to_have_count(10)
+
+    page.reload()
+    expect(page.locator(".bh-msg--pending")).to_have_count(10)
+    assert citizen_texts(page)[-10:] == written
+
+    online = True
+    for ws in cut_off:
+        ws.close()
+    expect(page.locator(".bh-msg--bot", has_text="Du skrev: Besked nummer 10")).to_be_visible(timeout=60_000)
+    expect(page.locator(".bh-msg--pending")).to_have_count(0)
+    assert citizen_texts(page) == ["Første besked", *written]
+    assert [stored_count(widget_gateway.db, text) for text in written] == [1] * 10
+    expect(page.locator(".bh-notice")).not_to_contain_text("mange beskeder")

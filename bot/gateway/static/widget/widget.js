@@ -31,6 +31,7 @@
     human: "Du skriver med en medarbejder.",
     closed: "Samtalen er afsluttet. Skriv igen, hvis du har flere spørgsmål."
   };
+  var WAIT_TEXT = "Du har sendt mange beskeder på kort tid. Vi sender resten om et øjeblik.";
   var SENDER = { bot: "Chatbot", system: "Besked", citizen: "Dig", staff: "Medarbejder" };
 
   // State ---------------------------------------------------------------------------------------
@@ -47,7 +48,12 @@
   var seenId = saved.conversationId ? saved.seenId || 0 : 0;
   var unread = 0;
   var shown = {};
-  var outbox = []; // messages not yet confirmed by the gateway: {clientId, text, payload}
+  // Messages not yet confirmed by the gateway: {clientId, text, payload, held}. Kept for the tab's
+  // lifetime, so what the citizen wrote while offline is still sent after a reload.
+  var outboxKey = "borgerhjaelp-outbox:" + gateway;
+  var outbox = loadOutbox();
+  var RESEND_AFTER_MS = 2000;
+  var resendTimer = null;
   var socket = null;
   var welcomed = false;
   var startRequested = false;
@@ -75,6 +81,27 @@
       );
     } catch (e) {
       /* Private browsing without storage: the conversation lasts as long as the page. */
+    }
+  }
+
+  function loadOutbox() {
+    try {
+      var items = JSON.parse(window.sessionStorage.getItem(outboxKey) || "[]");
+      return Array.isArray(items) ? items.filter(function (item) { return item && typeof item.clientId === "string"; }) : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function saveOutbox() {
+    try {
+      if (outbox.length) {
+        window.sessionStorage.setItem(outboxKey, JSON.stringify(outbox));
+      } else {
+        window.sessionStorage.removeItem(outboxKey);
+      }
+    } catch (e) {
+      /* Without storage the messages are kept as long as the page is open. */
     }
   }
 
@@ -200,9 +227,10 @@
   function mount() {
     document.body.appendChild(root);
     applyTextSize();
+    showOutbox();
     if (isOpen) {
       open(false);
-    } else if (conversationId) {
+    } else if (conversationId || outbox.length) {
       connect();
     }
   }
@@ -293,6 +321,8 @@
     var confirmed = message.client_message_id && log.querySelector('[data-client-id="' + cssEscape(message.client_message_id) + '"]');
     if (message.client_message_id) {
       outbox = outbox.filter(function (item) { return item.clientId !== message.client_message_id; });
+      saveOutbox();
+      if (!outbox.length && notice.textContent === WAIT_TEXT) { setNotice(""); }
     }
     var node = messageNode(message, false);
     node.setAttribute("data-id", String(message.id));
@@ -392,6 +422,7 @@
     setUnread(0);
     shown = {};
     outbox = [];
+    saveOutbox();
     startRequested = false;
     while (log.firstChild) { log.removeChild(log.firstChild); }
     setState("bot");
@@ -415,6 +446,7 @@
     error.textContent = "";
     var item = { clientId: randomId(), text: clean, payload: payload || null };
     outbox.push(item);
+    saveOutbox();
     var node = messageNode({ sender: "citizen", text: clean }, true);
     node.setAttribute("data-client-id", item.clientId);
     log.appendChild(node);
@@ -432,17 +464,47 @@
   }
 
   function refused(data) {
+    var held = data.code === "rate_limited" && outbox.filter(function (c) { return c.clientId === data.client_id; })[0];
+    if (held) {
+      // Too many at once, e.g. everything written while offline: keep it and send it again shortly.
+      held.held = true;
+      setNotice(WAIT_TEXT);
+      if (!resendTimer) {
+        resendTimer = window.setTimeout(resendHeld, RESEND_AFTER_MS);
+      }
+      return;
+    }
     var item = null;
     outbox = outbox.filter(function (candidate) {
       if (candidate.clientId === data.client_id) { item = candidate; return false; }
       return true;
     });
+    saveOutbox();
     var node = data.client_id && log.querySelector('[data-client-id="' + cssEscape(data.client_id) + '"]');
     if (node) { node.remove(); }
     if (item && !input.value && !item.payload) {
       input.value = item.text;
     }
     error.textContent = data.text || "Beskeden blev ikke sendt. Prøv igen.";
+  }
+
+  function resendHeld() {
+    resendTimer = null;
+    outbox.forEach(function (item) {
+      if (item.held) {
+        item.held = false;
+        transmit(item);
+      }
+    });
+  }
+
+  function showOutbox() {
+    // Written before a reload and not yet confirmed: shown as "Sender …" until the gateway has it.
+    outbox.forEach(function (item) {
+      var node = messageNode({ sender: "citizen", text: item.text }, true);
+      node.setAttribute("data-client-id", item.clientId);
+      log.appendChild(node);
+    });
   }
 
   function sendTyping(on) {
@@ -515,6 +577,7 @@
         }
         if (data.state) { setState(data.state); }
         // Whatever did not get through before the connection went is sent again; the gateway stores it once.
+        outbox.forEach(function (item) { item.held = false; });
         outbox.slice().forEach(transmit);
         if (isOpen && !conversationId && !outbox.length && !startRequested) {
           startRequested = true;
