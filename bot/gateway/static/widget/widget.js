@@ -31,6 +31,7 @@
     human: "Du skriver med en medarbejder.",
     closed: "Samtalen er afsluttet. Skriv igen, hvis du har flere spørgsmål."
   };
+  var WAIT_TEXT = "Du har sendt mange beskeder på kort tid. Vi sender resten om et øjeblik.";
   var SENDER = { bot: "Chatbot", system: "Besked", citizen: "Dig", staff: "Medarbejder" };
 
   // State ---------------------------------------------------------------------------------------
@@ -42,8 +43,17 @@
   var largeText = !!saved.largeText;
   var maxLength = 1000;
   var lastId = 0;
+  // The newest message the citizen has already been told about; history shown again after a reload
+  // up to this id is not read aloud a second time.
+  var seenId = saved.conversationId ? saved.seenId || 0 : 0;
+  var unread = 0;
   var shown = {};
-  var outbox = []; // messages not yet confirmed by the gateway: {clientId, text, payload}
+  // Messages not yet confirmed by the gateway: {clientId, text, payload, held}. Kept for the tab's
+  // lifetime, so what the citizen wrote while offline is still sent after a reload.
+  var outboxKey = "borgerhjaelp-outbox:" + gateway;
+  var outbox = loadOutbox();
+  var RESEND_AFTER_MS = 2000;
+  var resendTimer = null;
   var socket = null;
   var welcomed = false;
   var startRequested = false;
@@ -65,10 +75,33 @@
     try {
       window.localStorage.setItem(
         storageKey,
-        JSON.stringify({ visitorId: visitorId, conversationId: conversationId, open: isOpen, largeText: largeText })
+        JSON.stringify({
+          visitorId: visitorId, conversationId: conversationId, open: isOpen, largeText: largeText, seenId: seenId
+        })
       );
     } catch (e) {
       /* Private browsing without storage: the conversation lasts as long as the page. */
+    }
+  }
+
+  function loadOutbox() {
+    try {
+      var items = JSON.parse(window.sessionStorage.getItem(outboxKey) || "[]");
+      return Array.isArray(items) ? items.filter(function (item) { return item && typeof item.clientId === "string"; }) : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function saveOutbox() {
+    try {
+      if (outbox.length) {
+        window.sessionStorage.setItem(outboxKey, JSON.stringify(outbox));
+      } else {
+        window.sessionStorage.removeItem(outboxKey);
+      }
+    } catch (e) {
+      /* Without storage the messages are kept as long as the page is open. */
     }
   }
 
@@ -115,20 +148,27 @@
   document.head.appendChild(stylesheet);
 
   var root = el("div", { className: "bh-root", "data-borgerhjaelp": "" });
+  var BUBBLE_LUMINANCE = luminance("#eef1f3"); // --bh-bubble in widget.css
   var primary = luminance(color);
   if (primary !== null) {
-    var whiteOnPrimary = contrast(1, primary);
+    // Black or white, whichever stands out more: one of them always reaches 4.5:1 (WCAG 1.4.3);
+    // a near-black fallback can miss it on mid-tone colours.
     root.style.setProperty("--bh-primary", color);
-    root.style.setProperty("--bh-on-primary", whiteOnPrimary >= 4.5 ? "#ffffff" : "#111111");
-    root.style.setProperty("--bh-accent", whiteOnPrimary >= 4.5 ? color : "#1f1f1f");
+    root.style.setProperty("--bh-on-primary", contrast(1, primary) >= contrast(0, primary) ? "#ffffff" : "#000000");
+    // Links and answer buttons use the colour as text on the light message bubble, when it reads well there.
+    root.style.setProperty("--bh-accent", contrast(BUBBLE_LUMINANCE, primary) >= 4.5 ? color : "#1f1f1f");
   }
 
   var launcher = el("button", {
     type: "button",
     className: "bh-launcher",
+    "aria-label": "Chat med os",
     "aria-expanded": "false",
     "aria-controls": "bh-panel"
   }, [el("span", { className: "bh-launcher-icon", "aria-hidden": "true" }), el("span", { text: "Chat med os" })]);
+  // Seen on the button; the button's name says it too: "Chat med os, 1 ny besked".
+  var unreadBadge = el("span", { className: "bh-unread", "aria-hidden": "true", hidden: "" });
+  launcher.appendChild(unreadBadge);
 
   var title = el("h2", { id: "bh-title", className: "bh-title", text: "Chat med " + municipality });
   var statusLine = el("p", { id: "bh-state", className: "bh-state", text: STATUS.bot });
@@ -146,7 +186,10 @@
     el("span", { className: "bh-typing-text", text: "Chatbotten skriver" })
   ]);
   var notice = el("p", { className: "bh-notice", role: "status", "aria-live": "polite" });
-  var announcer = el("p", { className: "bh-visually-hidden", "aria-live": "polite" });
+  // Read aloud by screen readers: one new paragraph per message, so one never replaces the other.
+  // It sits outside the panel, so it also works while the chat is closed.
+  var announcer = el("div", { className: "bh-visually-hidden bh-announcer", "aria-live": "polite", "aria-relevant": "additions" });
+  var MAX_ANNOUNCEMENTS = 20;
 
   var inputLabel = el("label", { for: "bh-input", className: "bh-visually-hidden", text: "Skriv din besked" });
   var input = el("textarea", {
@@ -175,17 +218,19 @@
     "aria-labelledby": "bh-title",
     "aria-describedby": "bh-state",
     hidden: ""
-  }, [header, log, typing, notice, form, announcer]);
+  }, [header, log, typing, notice, form]);
 
   root.appendChild(panel);
   root.appendChild(launcher);
+  root.appendChild(announcer);
 
   function mount() {
     document.body.appendChild(root);
     applyTextSize();
+    showOutbox();
     if (isOpen) {
       open(false);
-    } else if (conversationId) {
+    } else if (conversationId || outbox.length) {
       connect();
     }
   }
@@ -255,7 +300,11 @@
       var group = el("div", { className: "bh-buttons", role: "group", "aria-label": "Svarmuligheder" });
       message.buttons.forEach(function (button) {
         var choice = el("button", { type: "button", className: "bh-choice", text: button.title });
-        choice.addEventListener("click", function () { sendMessage(button.title, button.payload); });
+        choice.addEventListener("click", function () {
+          sendMessage(button.title, button.payload);
+          // The answered buttons are removed; without this, keyboard focus falls back to the page's start.
+          input.focus();
+        });
         group.appendChild(choice);
       });
       item.appendChild(group);
@@ -272,6 +321,8 @@
     var confirmed = message.client_message_id && log.querySelector('[data-client-id="' + cssEscape(message.client_message_id) + '"]');
     if (message.client_message_id) {
       outbox = outbox.filter(function (item) { return item.clientId !== message.client_message_id; });
+      saveOutbox();
+      if (!outbox.length && notice.textContent === WAIT_TEXT) { setNotice(""); }
     }
     var node = messageNode(message, false);
     node.setAttribute("data-id", String(message.id));
@@ -283,8 +334,13 @@
     if (message.sender === "citizen") {
       dropOldChoices();
     }
-    if (live && message.sender !== "citizen") {
-      announce(senderLabel(message) + ": " + (message.text || ""));
+    if (live && message.sender !== "citizen" && message.id > seenId) {
+      announce(spokenText(message, node));
+      if (!isOpen) { setUnread(unread + 1); }
+    }
+    if (message.id > seenId) {
+      seenId = message.id;
+      save();
     }
     scrollDown();
   }
@@ -323,9 +379,30 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  function spokenText(message, node) {
+    // What is on the screen, not the raw text: links read as their label, not as "[...](https://...)".
+    var text = senderLabel(message) + ": " + node.querySelector(".bh-text").textContent.trim();
+    var choices = Array.prototype.map.call(node.querySelectorAll(".bh-choice"), function (b) { return b.textContent; });
+    if (choices.length) {
+      text += " Du kan svare: " + choices.join(", ") + ".";
+    }
+    return text;
+  }
+
   function announce(text) {
-    announcer.textContent = "";
-    window.setTimeout(function () { announcer.textContent = text; }, 50);
+    if (!text) { return; }
+    announcer.appendChild(el("p", { text: text }));
+    while (announcer.childNodes.length > MAX_ANNOUNCEMENTS) {
+      announcer.removeChild(announcer.firstChild); // removals are not read aloud (aria-relevant)
+    }
+  }
+
+  function setUnread(count) {
+    unread = count;
+    var text = count === 1 ? "1 ny besked" : count + " nye beskeder";
+    unreadBadge.textContent = text;
+    launcher.setAttribute("aria-label", count > 0 ? "Chat med os, " + text : "Chat med os");
+    if (count > 0) { unreadBadge.removeAttribute("hidden"); } else { unreadBadge.setAttribute("hidden", ""); }
   }
 
   function setNotice(text) {
@@ -338,14 +415,21 @@
   }
 
   function clearConversation() {
+    var focusWasInLog = log.contains(document.activeElement);
     conversationId = null;
     lastId = 0;
+    seenId = 0;
+    setUnread(0);
     shown = {};
     outbox = [];
+    saveOutbox();
     startRequested = false;
     while (log.firstChild) { log.removeChild(log.firstChild); }
     setState("bot");
     save();
+    if (isOpen && focusWasInLog) {
+      input.focus(); // what had focus is gone
+    }
   }
 
   // Sending -------------------------------------------------------------------------------------
@@ -362,6 +446,7 @@
     error.textContent = "";
     var item = { clientId: randomId(), text: clean, payload: payload || null };
     outbox.push(item);
+    saveOutbox();
     var node = messageNode({ sender: "citizen", text: clean }, true);
     node.setAttribute("data-client-id", item.clientId);
     log.appendChild(node);
@@ -379,17 +464,47 @@
   }
 
   function refused(data) {
+    var held = data.code === "rate_limited" && outbox.filter(function (c) { return c.clientId === data.client_id; })[0];
+    if (held) {
+      // Too many at once, e.g. everything written while offline: keep it and send it again shortly.
+      held.held = true;
+      setNotice(WAIT_TEXT);
+      if (!resendTimer) {
+        resendTimer = window.setTimeout(resendHeld, RESEND_AFTER_MS);
+      }
+      return;
+    }
     var item = null;
     outbox = outbox.filter(function (candidate) {
       if (candidate.clientId === data.client_id) { item = candidate; return false; }
       return true;
     });
+    saveOutbox();
     var node = data.client_id && log.querySelector('[data-client-id="' + cssEscape(data.client_id) + '"]');
     if (node) { node.remove(); }
     if (item && !input.value && !item.payload) {
       input.value = item.text;
     }
     error.textContent = data.text || "Beskeden blev ikke sendt. Prøv igen.";
+  }
+
+  function resendHeld() {
+    resendTimer = null;
+    outbox.forEach(function (item) {
+      if (item.held) {
+        item.held = false;
+        transmit(item);
+      }
+    });
+  }
+
+  function showOutbox() {
+    // Written before a reload and not yet confirmed: shown as "Sender …" until the gateway has it.
+    outbox.forEach(function (item) {
+      var node = messageNode({ sender: "citizen", text: item.text }, true);
+      node.setAttribute("data-client-id", item.clientId);
+      log.appendChild(node);
+    });
   }
 
   function sendTyping(on) {
@@ -462,6 +577,7 @@
         }
         if (data.state) { setState(data.state); }
         // Whatever did not get through before the connection went is sent again; the gateway stores it once.
+        outbox.forEach(function (item) { item.held = false; });
         outbox.slice().forEach(transmit);
         if (isOpen && !conversationId && !outbox.length && !startRequested) {
           startRequested = true;
@@ -504,6 +620,7 @@
 
   function open(focus) {
     isOpen = true;
+    setUnread(0);
     panel.removeAttribute("hidden");
     launcher.setAttribute("aria-expanded", "true");
     root.classList.add("bh-open");
@@ -526,6 +643,9 @@
     launcher.focus();
   }
 
+  // Same width as the full-screen rule in widget.css.
+  var smallScreen = window.matchMedia("(max-width: 480px)");
+
   function applyTextSize() {
     root.classList.toggle("bh-large", largeText);
     sizeButton.setAttribute("aria-pressed", largeText ? "true" : "false");
@@ -544,8 +664,38 @@
     if (event.key === "Escape") {
       event.preventDefault();
       close();
+    } else if (event.key === "Tab" && smallScreen.matches) {
+      keepTabInside(event);
     }
   });
+
+  function keepTabInside(event) {
+    // Full screen, the page behind the chat cannot be seen, so Tab goes round inside the chat.
+    var focusable = Array.prototype.filter.call(
+      panel.querySelectorAll("button, textarea, a[href], [tabindex='0']"),
+      function (node) { return !node.disabled && node.getClientRects().length > 0; }
+    );
+    if (!focusable.length) { return; }
+    var first = focusable[0];
+    var last = focusable[focusable.length - 1];
+    if (event.shiftKey && (document.activeElement === first || !panel.contains(document.activeElement))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
+  function markModal() {
+    panel.setAttribute("aria-modal", smallScreen.matches ? "true" : "false");
+  }
+  markModal();
+  if (smallScreen.addEventListener) {
+    smallScreen.addEventListener("change", markModal);
+  } else if (smallScreen.addListener) {
+    smallScreen.addListener(markModal); // older Safari
+  }
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
