@@ -42,6 +42,10 @@ class RasaClient:
 
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Pass one citizen message to Rasa; returns its replies (text, buttons, custom payloads...)."""
+        if not await self.action_server_ready():
+            # Rasa would still answer what its rules say before a custom action, and record the
+            # message; the citizen would get half an answer and the retry a second copy in Rasa.
+            raise RasaUnavailable("The action server did not answer")
         body = {"sender": sender_id, "message": text, "metadata": metadata or {}}
         try:
             response = await self._http.post(f"{self.base_url}/webhooks/rest/webhook", json=body)

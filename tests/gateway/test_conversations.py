@@ -229,6 +229,28 @@ async def test_rasa_down_keeps_the_message_tells_the_citizen_once_and_answers_wh
     assert "MitID.dk" in bot[0] and bot[-1] == "Du skrev: Hallo?"
 
 
+async def test_an_action_server_that_is_down_counts_as_down_and_nothing_reaches_rasa_twice(service, fake_rasa):
+    fake, _ = fake_rasa
+    fake.actions_down = True
+    conversation = await service.start("web", "visitor-1", greet=False)
+    await service.receive(conversation.id, "Hvordan får jeg MitID?")
+    await settle(service)
+    history = await service.history(conversation.id)
+    system = [m.text for m in history if m.sender.value == "system"]
+    assert len(system) == 1 and "70 00 00 00" in system[0]
+    assert fake.texts_for(conversation.id) == []  # not half answered, not recorded in Rasa
+
+    await service.retry_pending()  # Rasa is up but its action server is not: still nothing sent
+    assert fake.texts_for(conversation.id) == []
+
+    fake.actions_down = False
+    await service.retry_pending()
+    await settle(service)
+    assert fake.texts_for(conversation.id) == ["Hvordan får jeg MitID?"]
+    bot = [m.text for m in await service.history(conversation.id) if m.sender.value == "bot"]
+    assert "MitID.dk" in bot[0] and bot[-1] == "Hjalp det?"
+
+
 async def test_rasa_unreachable_counts_as_down(database, municipality):
     from tests.support.servers import free_port
 

@@ -35,6 +35,9 @@ GUIDE = {
 @dataclass
 class FakeRasa:
     down: bool = False
+    # The action server behind Rasa is down: its /health fails, and Rasa answers a message with what
+    # its rule says before the custom action (e.g. the answer, but no "Hjalp det?").
+    actions_down: bool = False
     received: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     appended: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
     # Both of the above in the order they arrived: ("message", sender, text) or ("events", sender, first event).
@@ -67,7 +70,10 @@ class FakeRasa:
             body = await request.json()
             self.received.append((body["sender"], body["message"], body.get("metadata") or {}))
             self.journal.append(("message", body["sender"], body["message"]))
-            return JSONResponse([{"recipient_id": body["sender"], **r} for r in self.reply(body["message"])])
+            replies = self.reply(body["message"])
+            if self.actions_down:
+                replies = replies[:1]
+            return JSONResponse([{"recipient_id": body["sender"], **r} for r in replies])
 
         async def events(request: Request) -> JSONResponse:
             if request.query_params.get("token") != TOKEN:
@@ -85,6 +91,8 @@ class FakeRasa:
             return JSONResponse({"model_file": "fake.tar.gz"})
 
         async def health(_request: Request) -> JSONResponse:
+            if self.actions_down:
+                return JSONResponse({"error": "down"}, status_code=503)
             return JSONResponse({"status": "ok"})
 
         return Starlette(
