@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.booking.summary import QUOTES_LABEL, without_citizen_words
 from bot.store import Booking, Conversation, Database
+from bot.store.telegram_updates import forget_old_updates
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ def purge_older_than(db: Database, days: int, now: datetime | None = None) -> Pu
             )
             idle_senders = {row[0] for row in session.execute(idle, {"cutoff": cutoff.timestamp()})}
             trackers = _delete_trackers(session, sorted(idle_senders | set(old_ids)))
+    forget_old_updates(db, now or datetime.now(timezone.utc))
     logger.info(
         "Purged %d conversations, %d idle trackers and %d bookings older than %d days",
         len(old_ids), trackers, old_bookings, days,

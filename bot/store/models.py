@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from sqlalchemy import (
     JSON,
     MetaData,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -301,6 +302,18 @@ class ConversationNote(Base):
     __table_args__ = (Index("ix_conversation_notes_conversation_id", "conversation_id"),)
 
 
+class TelegramUpdate(Base):
+    """An update from Telegram that a gateway has taken. Telegram sends an update again when it did
+    not hear back in time, possibly to another gateway replica or after a restart; the database, not
+    one process's memory, decides that it is handled once. Telegram keeps updates for 24 hours, so
+    the purge forgets these after two days."""
+
+    __tablename__ = "telegram_updates"
+
+    update_id = Column(BigInteger, primary_key=True, autoincrement=False)
+    received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
 __all__ = [
     "AuditEntry",
     "AvailabilityException",
@@ -322,4 +335,5 @@ __all__ = [
     "StaffPresence",
     "StaffRole",
     "StaffSession",
+    "TelegramUpdate",
 ]

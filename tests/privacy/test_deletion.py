@@ -66,6 +66,20 @@ def test_purge_deletes_only_what_is_older_than_the_retention(database):
     assert tracker_event_count(database, recent) == 1 and tracker_event_count(database, "recent-shell-user") == 1
 
 
+def test_purge_forgets_telegram_updates_telegram_can_no_longer_send_again(database):
+    from bot.store.models import TelegramUpdate
+    from bot.store.telegram_updates import take_update
+
+    assert take_update(database, 1) and take_update(database, 2)
+    assert not take_update(database, 1)
+    with database.session() as session:
+        session.get(TelegramUpdate, 1).received_at = NOW - timedelta(days=3)
+        session.get(TelegramUpdate, 2).received_at = NOW - timedelta(hours=30)
+    purge_older_than(database, 30, now=NOW)
+    with database.session() as session:
+        assert list(session.scalars(select(TelegramUpdate.update_id))) == [2]
+
+
 def test_purge_works_before_rasa_ever_made_its_table(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
     db.upgrade()

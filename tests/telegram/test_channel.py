@@ -10,7 +10,7 @@ import pytest
 from bot.channels.telegram import SECRET_HEADER
 from bot.store import ConversationState, Message, Sender
 from tests.telegram.conftest import LONG_ANSWER, TIME_PAYLOAD, start_gateway
-from tests.telegram.fake_bot_api import message_update, text_update
+from tests.telegram.fake_bot_api import message_update, photo_update, text_update
 from tests.telegram.support import serving
 
 CHAT = 4242
@@ -87,6 +87,29 @@ async def test_the_same_update_twice_is_handled_once(gateway):
     assert gateway.rasa.texts_for(conversation.id) == ["Hvad med MitID?"]
     assert len([t for t in citizen.texts() if "Hjalp det?" in t]) == 1
     assert len([m for m in stored(gateway, conversation.id) if m.sender == Sender.CITIZEN]) == 1
+
+
+async def test_an_update_sent_again_to_a_restarted_gateway_is_not_handled_again(
+    fake_api, fake_rasa, database, gateway_settings
+):
+    """A photo note, a /start greeting: each once, though the second gateway never saw the first one's memory."""
+    photo = photo_update(900001, CHAT, None)
+    start = text_update(900002, CHAT, "/start")
+    for _ in range(2):  # the same gateway setup twice, as after a restart (or on another replica)
+        gateway, port = await start_gateway(fake_api, fake_rasa, database, gateway_settings)
+        async with serving(gateway.app, port):
+            await gateway.fake.wait_for(lambda: gateway.fake.webhook_url == gateway.settings.webhook_url, 15, "setWebhook")
+            assert await gateway.fake.deliver(photo) == 200
+            assert await gateway.fake.deliver(start) == 200
+            await gateway.citizen(CHAT).expect("chatbot")
+            # A new message's answer comes after anything the repeated updates sent (one outbox per chat).
+            before = gateway.citizen(CHAT).seen()
+            await gateway.citizen(CHAT).send("Hvad med MitID?")
+            await gateway.citizen(CHAT).expect("Hjalp det?", after=before)
+    conversation = await conversation_of(gateway)
+    notes = [m for m in stored(gateway, conversation.id) if m.sender == Sender.SYSTEM]
+    assert len(notes) == 1 and "billede" in notes[0].text
+    assert len([t for t in gateway.citizen(CHAT).texts() if "chatbot" in t]) == 1
 
 
 async def test_a_photo_gets_a_kind_answer_and_staff_see_that_one_came(gateway):

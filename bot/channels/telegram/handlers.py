@@ -25,6 +25,7 @@ from bot.gateway.conversations import DELETE_PAYLOAD, ConversationService, Messa
 from bot.gateway.security import RateLimiter
 from bot.gateway.views import ConversationView
 from bot.store import ConversationState
+from bot.store.telegram_updates import release_update, take_update
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,11 @@ class CitizenHandlers:
         if update.update_id in self._seen:
             logger.info("Telegram update %s arrived twice; handled once", update.update_id)
             raise ApplicationHandlerStop
+        # This process's memory is the fast path; the database also knows what another replica, or
+        # this gateway before a restart, has taken (a photo or a button press must not act twice).
+        if not await asyncio.to_thread(take_update, self.service.db, update.update_id):
+            logger.info("Telegram update %s was taken before (another gateway, or before a restart)", update.update_id)
+            raise ApplicationHandlerStop
         self._seen[update.update_id] = None
         while len(self._seen) > _REMEMBERED_UPDATES:
             self._seen.popitem(last=False)
@@ -84,6 +90,7 @@ class CitizenHandlers:
             # Forget it, so that Telegram's next try (webhook mode answers 500) is handled.
             self._seen.pop(update.update_id, None)
             self._failed.add(update.update_id)
+            await asyncio.to_thread(release_update, self.service.db, update.update_id)
 
     def take_failure(self, update_id: int) -> bool:
         if update_id in self._failed:
