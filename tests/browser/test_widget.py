@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -118,6 +119,27 @@ def test_delete_my_conversation_button(page, widget_gateway):
     expect(page.locator(".bh-msg")).to_have_count(0)
     with widget_gateway.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_buttons_of_a_greeting_that_arrives_after_the_citizen_wrote_are_gone(page, widget_gateway):
+    """A slow greeting comes after the citizen's first message, and then the answer: only the
+    answer's buttons apply."""
+    answer = widget_gateway.rasa.reply
+
+    def slow_greeting(text: str):
+        if text == "/greet":
+            time.sleep(1.5)  # the stand-in Rasa, on its own thread, is slow to greet
+        return answer(text)
+
+    widget_gateway.rasa.reply = slow_greeting  # type: ignore[method-assign]
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    page.keyboard.type("Hvad med MitID?")
+    page.keyboard.press("Enter")
+    expect(page.locator(".bh-msg--bot").filter(has_text="Hjalp det?")).to_have_count(1)
+    expect(page.locator(".bh-msg--bot").first).to_contain_text("chatbot")
+    expect(page.get_by_role("button", name="Digital Post")).to_have_count(0)
+    expect(page.get_by_role("button", name="Ja")).to_have_count(1)
 
 
 def test_larger_text_escape_and_small_phone(page, widget_gateway):

@@ -331,9 +331,9 @@
     } else {
       insertInOrder(node, message.id);
     }
-    if (message.sender === "citizen") {
-      dropOldChoices();
-    }
+    // Also after an assistant message: one that arrives late (the greeting, after the citizen has
+    // already written) lands before the citizen's message, and its buttons no longer apply.
+    dropOldChoices();
     if (live && message.sender !== "citizen" && message.id > seenId) {
       announce(spokenText(message, node));
       if (!isOpen) { setUnread(unread + 1); }
@@ -358,14 +358,17 @@
   }
 
   function dropOldChoices() {
-    // Quick replies belong to the question they answer; once the citizen has written, they go.
+    // Quick replies belong to the question they answer: once the citizen has written, or a newer
+    // message brings its own (a late greeting followed by the answer), the older ones go.
     var items = log.querySelectorAll("li");
     var lastCitizen = -1;
+    var lastWithChoices = -1;
     items.forEach(function (item, i) {
       if (item.classList.contains("bh-msg--citizen")) { lastCitizen = i; }
+      if (item.querySelector(".bh-buttons")) { lastWithChoices = i; }
     });
     items.forEach(function (item, i) {
-      if (i < lastCitizen) {
+      if (i < lastCitizen || i < lastWithChoices) {
         item.querySelectorAll(".bh-buttons").forEach(function (group) { group.remove(); });
       }
     });
