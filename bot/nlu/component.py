@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
@@ -10,7 +11,8 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -130,4 +132,44 @@ class OriginalTextRestorer(GraphComponent):
             original = message.get(ORIGINAL_TEXT)
             if original is not None:
                 message.set(TEXT, original)
+        return messages
+
+
+# A letter of the Latin alphabet (Danish and English, with their accents) or a digit.
+_READABLE = re.compile(r"[0-9a-zà-öø-ÿ]", re.IGNORECASE)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class UnreadableTextFallback(GraphComponent):
+    """Text with no Latin letter and no digit (Chinese, Arabic, Cyrillic, only emoji) is not understood.
+
+    The model has no features for such text at all, so DIET's answer for it is whatever its biases
+    favour, sometimes with high confidence (once: "goodbye" for a Chinese request for help). Placed
+    after the FallbackClassifier in config.yml, this marks the message `nlu_fallback`, so the citizen
+    gets "Mente du ...?" and then an offer of a person, never a guess.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "UnreadableTextFallback":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            intent = message.get(INTENT) or {}
+            if not text.strip() or _READABLE.search(text) or intent.get(INTENT_NAME_KEY) == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+                continue
+            fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.set(INTENT, fallback, add_to_output=True)
+            ranking = [dict(entry) for entry in message.get(INTENT_RANKING_KEY) or []]
+            message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
         return messages
