@@ -751,7 +751,7 @@ class ConversationService:
         """Try again every conversation whose messages Rasa could not take, once Rasa is back."""
         if not self._waiting_for_rasa:
             return
-        if not await self.rasa.ready() or not await self.rasa.action_server_ready():
+        if not await self.rasa.ready() or not await self.rasa.action_server_ready(fresh=True):
             return
         for conversation_id in sorted(self._waiting_for_rasa):
             await self._forward_pending(conversation_id)

@@ -5,6 +5,7 @@ The API token stays in this process; nothing here is ever sent to a browser.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import httpx
@@ -17,6 +18,9 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 # The action that paused the conversation (a handoff) never reached its `action_listen`; without one,
 # Rasa takes the citizen's next message as coming mid-turn and only listens instead of answering.
 RESUME_EVENTS = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+
+
+ACTION_HEALTH_TRUSTED_SECONDS = 2.0
 
 
 class RasaUnavailable(Exception):
@@ -35,6 +39,7 @@ class RasaClient:
         self.base_url = base_url.rstrip("/")
         self._token = token
         self._action_health = action_server_health_url
+        self._action_healthy_until = 0.0
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
 
     async def close(self) -> None:
@@ -56,7 +61,7 @@ class RasaClient:
         replies = response.json()
         if not isinstance(replies, list):
             raise RasaUnavailable("Rasa answered something that is not a list of messages")
-        if not replies and not await self.action_server_ready():
+        if not replies and not await self.action_server_ready(fresh=True):
             # Rasa keeps going when a custom action fails and just says nothing; silence is not an answer.
             raise RasaUnavailable("The action server did not answer")
         return [reply for reply in replies if isinstance(reply, dict)]
@@ -85,11 +90,20 @@ class RasaClient:
             return False
         return response.status_code == 200
 
-    async def action_server_ready(self) -> bool:
+    async def action_server_ready(self, fresh: bool = False) -> bool:
+        """`fresh`: ask now, as when Rasa's silence may mean the action server just went down."""
         if not self._action_health:
+            return True
+        # Asked before every message: a healthy answer is trusted for a moment, so a busy
+        # conversation does not cost a request per message. A failure is never remembered.
+        now = time.monotonic()
+        if not fresh and now < self._action_healthy_until:
             return True
         try:
             response = await self._http.get(self._action_health, timeout=3)
         except httpx.HTTPError:
             return False
-        return response.status_code == 200
+        if response.status_code != 200:
+            return False
+        self._action_healthy_until = now + ACTION_HEALTH_TRUSTED_SECONDS
+        return True

@@ -106,13 +106,8 @@ class DanishTextNormaliser(GraphComponent):
                 message.set(TEXT, self.normaliser.normalise(text))
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class OriginalTextRestorer(GraphComponent):
-    """Gives each message back the text the citizen wrote, once the intent is known.
-
-    Placed last in the pipeline: the model learns from normalised text, but the actions read what
-    was really written (a booking code "QX9-MZR", a first name "Karen"), not its normalised form.
-    """
+class _NothingToLearn(GraphComponent):
+    """A component with no training and no settings: built as is, training data passed through."""
 
     @classmethod
     def create(
@@ -121,11 +116,20 @@ class OriginalTextRestorer(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "OriginalTextRestorer":
+    ) -> "_NothingToLearn":
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class OriginalTextRestorer(_NothingToLearn):
+    """Gives each message back the text the citizen wrote, once the intent is known.
+
+    Placed last in the pipeline: the model learns from normalised text, but the actions read what
+    was really written (a booking code "QX9-MZR", a first name "Karen"), not its normalised form.
+    """
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -140,7 +144,7 @@ _READABLE = re.compile(r"[0-9a-zà-öø-ÿ]", re.IGNORECASE)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class UnreadableTextFallback(GraphComponent):
+class UnreadableTextFallback(_NothingToLearn):
     """Text with no Latin letter and no digit (Chinese, Arabic, Cyrillic, only emoji) is not understood.
 
     The model has no features for such text at all, so DIET's answer for it is whatever its biases
@@ -148,19 +152,6 @@ class UnreadableTextFallback(GraphComponent):
     after the FallbackClassifier in config.yml, this marks the message `nlu_fallback`, so the citizen
     gets "Mente du ...?" and then an offer of a person, never a guess.
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "UnreadableTextFallback":
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
