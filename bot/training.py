@@ -16,7 +16,7 @@ from bot.config import PROJECT_ROOT
 
 MODEL_NAME = "borgerhjaelp"
 MODELS_DIR = PROJECT_ROOT / "models"
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu", "build/da_pipeline/meta.json")
+TRAINING_INPUTS = ("config.yml", "domain", "data", "bot/nlu", "build/da_pipeline/meta.json")
 
 
 def fingerprint(root: Path = PROJECT_ROOT, inputs: tuple[str, ...] = TRAINING_INPUTS) -> str:
@@ -45,7 +45,7 @@ def train(
     out_dir: Path,
     *,
     config: Path = PROJECT_ROOT / "config.yml",
-    domain: Path = PROJECT_ROOT / "domain.yml",
+    domain: Path = PROJECT_ROOT / "domain",
     data: Path = PROJECT_ROOT / "data",
     model_name: str = MODEL_NAME,
     nlu_only: bool = False,

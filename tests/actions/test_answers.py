@@ -1,6 +1,6 @@
 """The written answers: each points to an official page, and states the facts of facts.md correctly.
 
-The answers are read as the citizen gets them: the responses in domain.yml that the rules in
+The answers are read as the citizen gets them: the responses in domain/ that the rules in
 data/rules send after a question intent, with the values from municipality.yml filled in.
 """
 import re
@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.domain_files import load_domain_dict
 from bot.config import load_municipality
 from bot.danish import TOPIC_LABELS, is_question
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+DOMAIN = load_domain_dict()
 QUESTION_INTENTS = sorted(intent for intent in TOPIC_LABELS if is_question(intent) and intent in DOMAIN["intents"])
 
 # Answers that may go without a link, each with the reason there is no official page to give.

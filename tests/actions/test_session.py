@@ -7,11 +7,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import municipality
 from actions.session import ActionSessionStart
+from bot.domain_files import load_domain_dict
 from bot.config import PROJECT_ROOT
 
 
 def test_session_start_sets_every_config_slot_the_domain_declares():
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    domain = load_domain_dict()
     domain["slots"]["topic"] = {"type": "text", "mappings": [{"type": "custom"}]}
     tracker = Tracker("citizen", {"topic": "mitid_get"}, {}, [], False, None, {}, "action_listen")
     events = asyncio.run(ActionSessionStart().run(CollectingDispatcher(), tracker, domain))
@@ -29,7 +30,7 @@ def test_every_placeholder_in_the_answers_has_a_value():
     """A `{name}` in a response that nothing fills would reach the citizen as literal braces."""
     import re
 
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    domain = load_domain_dict()
     from actions.booking import FILLED_IN_BY_ACTIONS
 
     filled_by_actions = {"today_text", "week_text", "exceptions_text", *FILLED_IN_BY_ACTIONS}
@@ -52,7 +53,7 @@ def test_a_new_session_forgets_a_half_filled_booking_form_but_keeps_the_other_sl
 
     from tests.booking.helpers import in_form, session, user
 
-    domain_dict = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    domain_dict = load_domain_dict()
     # A slot no form owns, such as a citizen's preference, is meant to survive a new session.
     domain_dict["slots"]["preferred_language"] = {"type": "text", "mappings": [{"type": "custom"}]}
     domain = Domain.from_dict(domain_dict)

@@ -32,7 +32,7 @@ FACTS = {
 
 @lru_cache(maxsize=1)
 def domain() -> Domain:
-    return Domain.load(str(ROOT / "domain.yml"))
+    return Domain.load(str(ROOT / "domain"))
 
 
 @lru_cache(maxsize=1)

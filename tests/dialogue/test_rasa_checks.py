@@ -20,7 +20,7 @@ def rasa(*arguments: str, timeout: int = 900) -> subprocess.CompletedProcess:
 
 
 def test_training_data_is_valid():
-    result = rasa("data", "validate", "--domain", "domain.yml", "--data", "data", "--config", "config.yml")
+    result = rasa("data", "validate", "--domain", "domain", "--data", "data", "--config", "config.yml")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.domain_files import load_domain_dict
 from bot.evaluation import load_examples, parse_all, score
 from bot.nlu.normaliser import DanishNormaliser, danish_lexicon
 from tests.support.services import unavailable
@@ -35,7 +36,7 @@ def test_heldout_accuracy_is_at_least_090(heldout_scores):
 
 
 def test_every_contract_intent_is_in_the_domain_and_trained_on_enough_data():
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    domain = load_domain_dict()
     training = load_examples_from(PROJECT_ROOT / "data" / "nlu")
     for intent in contract_intents():
         assert intent in domain["intents"], intent

@@ -24,7 +24,7 @@ GREETING = {
     ],
 }
 
-# Markup as the real answers may carry it (domain.yml writes bare addresses; the widget also knows
+# Markup as the real answers may carry it (the domain files write bare addresses; the widget also knows
 # [label](address) and **bold**), and a javascript: link, which must never become a link.
 GUIDE = {
     "text": "Her er vejledningen: [mitid.dk](https://www.mitid.dk/hjaelp/) eller https://www.borger.dk. "
