@@ -311,14 +311,18 @@ class BookingService:
             query = query.with_for_update()
         return session.scalar(query)
 
-    def cancel(self, reference: str, conversation_id: str | None = None, phone: str | None = None) -> CancelResult:
+    def cancel(
+        self, reference: str, conversation_id: str | None = None, phone: str | None = None, *, by_staff: bool = False
+    ) -> CancelResult:
+        """Cancels a live booking: the citizen's when the conversation or phone proves it is theirs;
+        `by_staff` needs no proof (the console's staff member is signed in)."""
         with self._unit() as session:
             _take_write_lock(session)
             booking = self._live(session, reference)
             if booking is None:
                 return NotFound(reference)
             view = BookingView.of(booking)
-            if not self.may_manage(view, conversation_id, phone):
+            if not by_staff and not self.may_manage(view, conversation_id, phone):
                 return NotAllowed(view)
             booking.status = BookingStatus.CANCELLED
             booking.cancelled_at = utcnow()
