@@ -311,23 +311,25 @@ class BookingService:
             query = query.with_for_update()
         return session.scalar(query)
 
-    def cancel(
-        self, reference: str, conversation_id: str | None = None, phone: str | None = None, *, by_staff: bool = False
-    ) -> CancelResult:
-        """Cancels a live booking: the citizen's when the conversation or phone proves it is theirs;
-        `by_staff` needs no proof (the console's staff member is signed in)."""
+    def cancel(self, reference: str, conversation_id: str | None = None, phone: str | None = None) -> CancelResult:
         with self._unit() as session:
             _take_write_lock(session)
             booking = self._live(session, reference)
             if booking is None:
                 return NotFound(reference)
             view = BookingView.of(booking)
-            if not by_staff and not self.may_manage(view, conversation_id, phone):
+            if not self.may_manage(view, conversation_id, phone):
                 return NotAllowed(view)
-            booking.status = BookingStatus.CANCELLED
-            booking.cancelled_at = utcnow()
-            session.flush()
-            return Cancelled(BookingView.of(booking))
+            return _cancelled(session, booking)
+
+    def cancel_for_staff(self, booking_id: int) -> Cancelled | NotFound:
+        """Staff cancel a live booking without the citizen's proof: they are signed in to the console."""
+        with self._unit() as session:
+            _take_write_lock(session)
+            booking = session.get(Booking, booking_id, with_for_update=True)
+            if booking is None or booking.status != BookingStatus.BOOKED:
+                return NotFound(str(booking_id))
+            return _cancelled(session, booking)
 
     def move(
         self, reference: str, new_start: datetime, conversation_id: str | None = None, phone: str | None = None
@@ -354,6 +356,13 @@ class BookingService:
         except IntegrityError:
             wanted = Slot(starts_at, view.kind, view.length_minutes)
             return SlotTaken(wanted, self._next_free(view.kind, starts_at))
+
+
+def _cancelled(session: Session, booking: Booking) -> Cancelled:
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = utcnow()
+    session.flush()
+    return Cancelled(BookingView.of(booking))
 
 
 def _take_write_lock(session: Session) -> None:

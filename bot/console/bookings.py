@@ -141,10 +141,7 @@ class BookingDesk:
         """Cancel a booked time; the citizen is told in their conversation if it still exists."""
 
         def change() -> BookingLine | None:
-            with self.db.session() as session:
-                row = session.get(Booking, booking_id)
-                reference = row.reference if row is not None else None
-            if reference is None or not isinstance(self._bookings().cancel(reference, by_staff=True), Cancelled):
+            if not isinstance(self._bookings().cancel_for_staff(booking_id), Cancelled):
                 return None
             with self.db.session() as session:
                 return self._line(session.get(Booking, booking_id))

@@ -27,7 +27,7 @@ from bot.privacy import delete_conversation, redact, redaction_warning
 from bot.store import Conversation, ConversationState, Database, Sender, StaffMember
 from bot.store.models import RasaDelivery, utcnow
 
-BOT, WAITING, HUMAN, CLOSED = ConversationState.BOT, ConversationState.WAITING, ConversationState.HUMAN, ConversationState.CLOSED
+BOT, WAITING, HUMAN, CLOSED = (ConversationState(state) for state in ("bot", "waiting", "human", "closed"))
 
 
 @dataclass(frozen=True)
@@ -153,8 +153,8 @@ class ConversationService(ConversationReader):
         redaction = redact(text)
         payload = {"rasa_payload": redact(rasa_payload).text} if rasa_payload else None
         warning = redaction_warning(redaction)
-        stored = await asyncio.to_thread(self._store_citizen_message, conversation_id, redaction.text, client_message_id, payload, warning)
-        conversation, messages, duplicate, reopened = stored
+        stored = self._store_citizen_message, conversation_id, redaction.text, client_message_id, payload, warning
+        conversation, messages, duplicate, reopened = await asyncio.to_thread(*stored)
         if duplicate:
             return Received(messages[0], duplicate=True)
         if reopened is not None:
@@ -184,7 +184,8 @@ class ConversationService(ConversationReader):
                     row.state, row.closed_at = BOT, None
                 status = RasaDelivery.PENDING if row.state == BOT else RasaDelivery.STAFF
                 citizen = add_message(
-                    session, conversation_id, Sender.CITIZEN, text, payload=payload, client_message_id=client_id, rasa_status=status
+                    session, conversation_id, Sender.CITIZEN, text,
+                    payload=payload, client_message_id=client_id, rasa_status=status,
                 )
                 stored = [citizen]
                 if warning:
@@ -317,8 +318,9 @@ class ConversationService(ConversationReader):
         return message
 
     async def hand_back(self, conversation_id: str, staff_id: int | None = None, *, seen: Seen | None = None) -> bool:
-        """Give the conversation back to the assistant; with `seen`, only if it is still in that state with that owner."""
-        return await self._transition(conversation_id, BOT, staff_id=staff_id, extra=end_handoff("handed_back"), seen=seen)
+        """Give the conversation back to the assistant; with `seen`, only if it is still so."""
+        extra = end_handoff("handed_back")
+        return await self._transition(conversation_id, BOT, staff_id=staff_id, extra=extra, seen=seen)
 
     async def offer_booking(self, conversation_id: str, text: str, buttons: list[dict[str, str]]) -> bool:
         """Nobody claimed the waiting conversation in time: back to the assistant, with `text` and
