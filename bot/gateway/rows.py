@@ -104,10 +104,15 @@ def requeue_handoff(session: Session, row: Conversation) -> None:
     row.assigned_staff_id = None
     row.waiting_since = utcnow()
     summary = old.summary if old is not None else row.summary
-    session.add(Handoff(conversation_id=row.id, reason=row.handoff_reason or "unknown", topic=row.topic, summary=summary))
+    reason = row.handoff_reason or "unknown"
+    session.add(Handoff(conversation_id=row.id, reason=reason, topic=row.topic, summary=summary))
 
 
-def end_handoff(outcome: str, keep_staff: bool = False, closing: bool = False) -> Callable[[Session, Conversation], None]:
+def end_handoff(
+    outcome: str, keep_staff: bool = False, closing: bool = False
+) -> Callable[[Session, Conversation], None]:
+    """The open handoff ends with `outcome`; the conversation no longer waits (and is closed, if `closing`)."""
+
     def extra(session: Session, row: Conversation) -> None:
         if not keep_staff:
             row.assigned_staff_id = None
@@ -121,7 +126,9 @@ def end_handoff(outcome: str, keep_staff: bool = False, closing: bool = False) -
     return extra
 
 
-def record_offered_booking(session: Session, conversation_id: str, reason: str, topic: str | None, summary: str | None) -> None:
+def record_offered_booking(
+    session: Session, conversation_id: str, reason: str, topic: str | None, summary: str | None
+) -> None:
     """The assistant offered a booking or started the booking form: a trace that the citizen needed a
     person, even if they book nothing. Rasa was not paused, and nobody is queued."""
     now = utcnow()
