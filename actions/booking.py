@@ -22,7 +22,7 @@ from bot.booking.phone import format_phone, normalise_phone
 from bot.booking.phrases import TimeWish, parse_time_wish
 from bot.booking.service import Booked, BookingRequest, NotBookable, SlotTaken
 from bot.booking.slots import Problem, Slot, as_utc
-from bot.booking.handoff import HandoffRequest
+from bot.booking.handoff import HandoffRequest, gateway_payload
 from bot.booking.struggle import REASON_SLOT, Reason, latest_question, offered_in_last_turn
 from bot.booking.summary import summarise
 from bot.booking.topics import topic_from_text, what_to_bring
@@ -214,21 +214,18 @@ class ValidateBookingForm(UsesBookingContext, FormValidationAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         # Rasa runs this validation when the form starts too; nothing has been asked yet then.
         if tracker.get_slot("requested_slot") is None and (tracker.latest_message.get("intent") or {}).get("name") == "book_helper":
-            self._record_request(tracker)
+            dispatcher.utter_message(json_message=self._booking_request(tracker))
         return await super().run(dispatcher, tracker, domain)
 
-    def _record_request(self, tracker: Tracker) -> None:
-        """A handoff row for a booking the citizen asked for ("Bestil tid", "Bestil en tid i stedet", typed).
-        The buttons of an offered booking (`choose_callback`, `choose_meeting`) need none: that offer
-        was recorded when it was made (actions/handoff.py)."""
+    @staticmethod
+    def _booking_request(tracker: Tracker) -> dict[str, Any]:
+        """The gateway records a booking the citizen asked for ("Bestil tid", "Bestil en tid i stedet",
+        typed), before anything is booked: a citizen who stops the form still leaves a trace of having
+        needed a person. The buttons of an offered booking (`choose_callback`, `choose_meeting`) need
+        none: that offer was reported when it was made (actions/handoff.py)."""
         reason = offered_in_last_turn(tracker.events) or Reason.ASKED_FOR_BOOKING
         topic = latest_question(tracker.events)
-        request = HandoffRequest(tracker.sender_id, citizen_channel(tracker), reason.value, topic, summarise(tracker.events, reason, topic))
-        try:
-            self.context.desk.record_booking_request(request)
-        except DatabaseUnavailable as error:
-            # The form goes on; booking needs the database too and says so if it is still down.
-            logger.error("Could not record the request for a booking: %s", error)
+        return gateway_payload(HandoffRequest(reason.value, topic, summarise(tracker.events, reason, topic)), live=False)
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

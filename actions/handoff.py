@@ -14,8 +14,7 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_context import BookingContext, UsesBookingContext
-from actions.context import citizen_channel
-from bot.booking.handoff import HandoffMode, HandoffRequest
+from bot.booking.handoff import HandoffMode, HandoffRequest, gateway_payload
 from bot.booking.struggle import (
     DID_THAT_HELP_ACTIONS,
     REASON_SLOT,
@@ -54,25 +53,26 @@ def offer_person(
     ask_first = reason is not Reason.ASKED_FOR_PERSON and not accepted
     if reason in INTRODUCTIONS and not accepted:
         dispatcher.utter_message(response=INTRODUCTIONS[reason])
+    request = HandoffRequest(reason.value, topic, summary)
     try:
-        decision = context.desk.request_person(
-            HandoffRequest(tracker.sender_id, citizen_channel(tracker), reason.value, topic, summary)
-        )
+        mode = context.desk.request_person()
     except DatabaseUnavailable as error:
         logger.error("Could not decide on a handoff: %s", error)
         dispatcher.utter_message(response="utter_handoff_unavailable")
         return events
-    if decision.mode is HandoffMode.LIVE and ask_first:
+    if mode is HandoffMode.LIVE and ask_first:
         # Nothing is handed over or recorded yet: the "Ja" button comes back as request_human
         # (ActionOfferHuman), a typed "ja" as affirm (ActionAnswerYes).
         dispatcher.utter_message(response="utter_offer_live_chat")
         return events
-    if decision.mode is HandoffMode.LIVE:
+    if mode is HandoffMode.LIVE:
         dispatcher.utter_message(response="utter_handoff_live")
         # The gateway moves the conversation to the staff queue when it sees this payload.
-        dispatcher.utter_message(json_message={"handoff": {"reason": reason.value, "topic": topic, "summary": summary}})
+        dispatcher.utter_message(json_message=gateway_payload(request, live=True))
         return [*events, ConversationPaused()]
     dispatcher.utter_message(response="utter_offer_booking")
+    # The gateway records the offer; nothing is paused, the assistant takes the booking.
+    dispatcher.utter_message(json_message=gateway_payload(request, live=False))
     return events
 
 

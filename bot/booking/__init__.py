@@ -8,7 +8,7 @@ from bot.booking.config import (
     parse_booking_settings,
     parse_struggle_thresholds,
 )
-from bot.booking.handoff import HandoffDecision, HandoffDesk, HandoffMode, HandoffRequest, decide_handoff, staff_online
+from bot.booking.handoff import HandoffDesk, HandoffMode, HandoffRequest, decide_handoff, gateway_payload, staff_online
 from bot.booking.phone import format_phone, normalise_phone
 from bot.booking.phrases import TimeWish, parse_time_wish
 from bot.booking.reference import new_reference, normalise_reference
@@ -38,7 +38,6 @@ __all__ = [
     "Cancelled",
     "Choice",
     "DatabaseUnavailable",
-    "HandoffDecision",
     "HandoffDesk",
     "HandoffMode",
     "HandoffRequest",
@@ -53,6 +52,7 @@ __all__ = [
     "StruggleThresholds",
     "TimeWish",
     "decide_handoff",
+    "gateway_payload",
     "format_phone",
     "new_reference",
     "normalise_phone",

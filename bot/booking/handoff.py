@@ -4,15 +4,15 @@ Live only when a staff member is online and borgerservice is open; otherwise the
 booking. "Online" counts only while a console keeps refreshing it (PRESENCE_TIMEOUT_SECONDS, the
 same limit after which the console's watch sets a quiet member away): a gateway that crashed can no
 longer leave someone online for ever. Either way the request is recorded with its reason and a
-summary for staff: a live one by the gateway when it acts on the handoff payload, an offered
-booking here.
+summary for staff, by the gateway: the action sends it `gateway_payload`, and the gateway is the
+only writer of conversations and handoffs.
 """
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,9 +20,7 @@ from sqlalchemy.orm import Session
 from bot.booking.unit import unit_of_work
 from bot.config import Municipality, env_number
 from bot.store.db import Database
-from bot.store.models import Conversation, Handoff, Presence, StaffMember, StaffPresence, utcnow
-
-_CONVERSATION_ID_LENGTH = Conversation.__table__.c.id.type.length
+from bot.store.models import Presence, StaffMember, StaffPresence
 
 # How long "online" lasts without a sign of life from the staff member's console. The console reads
 # the same variable to set quiet members away; the action server reads it here.
@@ -64,17 +62,22 @@ def staff_online(session: Session, now: datetime, quiet_for: timedelta) -> bool:
 
 @dataclass(frozen=True)
 class HandoffRequest:
-    conversation_id: str
-    channel: str | None
+    """Why the citizen needs a person, for staff; the gateway knows which conversation it came from."""
+
     reason: str
     topic: str | None
     summary: str
 
 
-@dataclass(frozen=True)
-class HandoffDecision:
-    mode: HandoffMode
-    handoff_id: int | None  # set when a booking was offered and recorded here
+def gateway_payload(request: HandoffRequest, live: bool) -> dict[str, Any]:
+    """The custom payload that tells the gateway of a request for a person (the citizen never sees it).
+
+    `live`: the conversation goes to the staff queue, and the action pauses it in Rasa. Otherwise a
+    booking was offered or the booking form started: the gateway keeps a trace that the citizen
+    needed a person, and the assistant goes on."""
+    return {
+        "handoff": {"reason": request.reason, "topic": request.topic, "summary": request.summary, "live": live}
+    }
 
 
 def _utcnow() -> datetime:
@@ -82,7 +85,7 @@ def _utcnow() -> datetime:
 
 
 class HandoffDesk:
-    """Decides and records requests for a person."""
+    """Decides who helps: a staff member now, or a booked time."""
 
     def __init__(
         self,
@@ -96,43 +99,8 @@ class HandoffDesk:
         self.clock = clock
         self.presence_timeout = timedelta(seconds=presence_timeout)
 
-    def request_person(self, request: HandoffRequest) -> HandoffDecision:
-        """Decides live chat or booking; records an offered booking. Raises DatabaseUnavailable."""
+    def request_person(self) -> HandoffMode:
+        """Live chat or booking, now. Raises DatabaseUnavailable."""
         now = self.clock()
         with unit_of_work(self.database) as session:
-            mode = decide_handoff(staff_online(session, now, self.presence_timeout), self.municipality.is_open_at(now))
-            handoff_id = record_handoff(session, request) if mode is HandoffMode.BOOKING else None
-        return HandoffDecision(mode, handoff_id)
-
-
-    def record_booking_request(self, request: HandoffRequest) -> int | None:
-        """Records that the citizen was sent to the booking form, before anything is booked: a citizen
-        who stops the form still leaves a trace of having needed a person. Raises DatabaseUnavailable."""
-        with unit_of_work(self.database) as session:
-            return record_handoff(session, request)
-
-
-def record_handoff(session: Session, request: HandoffRequest) -> int | None:
-    """Stores an offered booking against the gateway's conversation, creating the conversation when
-    the assistant is reached without the gateway (Rasa's own REST channel)."""
-    if len(request.conversation_id) > _CONVERSATION_ID_LENGTH:
-        return None
-    conversation = session.get(Conversation, request.conversation_id)
-    if conversation is None:
-        conversation = Conversation(
-            id=request.conversation_id,
-            channel=(request.channel or "rasa")[:16],
-            channel_user_id=request.conversation_id,
-        )
-        session.add(conversation)
-    handoff = Handoff(
-        conversation_id=conversation.id,
-        reason=request.reason[:64],
-        topic=(request.topic or None) and request.topic[:64],
-        summary=request.summary,
-        outcome="booking_offered",
-        ended_at=utcnow(),
-    )
-    session.add(handoff)
-    session.flush()
-    return handoff.id
+            return decide_handoff(staff_online(session, now, self.presence_timeout), self.municipality.is_open_at(now))

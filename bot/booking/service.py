@@ -320,10 +320,16 @@ class BookingService:
             view = BookingView.of(booking)
             if not self.may_manage(view, conversation_id, phone):
                 return NotAllowed(view)
-            booking.status = BookingStatus.CANCELLED
-            booking.cancelled_at = utcnow()
-            session.flush()
-            return Cancelled(BookingView.of(booking))
+            return _cancelled(session, booking)
+
+    def cancel_for_staff(self, booking_id: int) -> Cancelled | NotFound:
+        """Staff cancel a live booking without the citizen's proof: they are signed in to the console."""
+        with self._unit() as session:
+            _take_write_lock(session)
+            booking = session.get(Booking, booking_id, with_for_update=True)
+            if booking is None or booking.status != BookingStatus.BOOKED:
+                return NotFound(str(booking_id))
+            return _cancelled(session, booking)
 
     def move(
         self, reference: str, new_start: datetime, conversation_id: str | None = None, phone: str | None = None
@@ -350,6 +356,13 @@ class BookingService:
         except IntegrityError:
             wanted = Slot(starts_at, view.kind, view.length_minutes)
             return SlotTaken(wanted, self._next_free(view.kind, starts_at))
+
+
+def _cancelled(session: Session, booking: Booking) -> Cancelled:
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = utcnow()
+    session.flush()
+    return Cancelled(BookingView.of(booking))
 
 
 def _take_write_lock(session: Session) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 
 from bot.booking.config import parse_booking_settings
 from bot.booking.phone import format_phone
-from bot.booking.service import BookingService
+from bot.booking.service import BookingService, Cancelled
 from bot.config import Municipality
 from bot.console import audit, texts
 from bot.console.desk import Refused
@@ -141,14 +141,10 @@ class BookingDesk:
         """Cancel a booked time; the citizen is told in their conversation if it still exists."""
 
         def change() -> BookingLine | None:
+            if not isinstance(self._bookings().cancel_for_staff(booking_id), Cancelled):
+                return None
             with self.db.session() as session:
-                won = session.execute(
-                    update(Booking)
-                    .where(Booking.id == booking_id, Booking.status == BookingStatus.BOOKED)
-                    .values(status=BookingStatus.CANCELLED, cancelled_at=utcnow())
-                ).rowcount
-                row = session.get(Booking, booking_id)
-                return self._line(row) if won and row is not None else None
+                return self._line(session.get(Booking, booking_id))
 
         line = await asyncio.to_thread(change)
         if line is None:

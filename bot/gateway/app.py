@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from bot.config import Municipality, load_municipality
+from bot.gateway.assistant_relay import AssistantRelay
 from bot.gateway.conversations import ConversationService
 from bot.gateway.delivery import Delivery, make_delivery
 from bot.gateway.publishing import publish_to
@@ -93,8 +94,9 @@ def create_app(
         action_server_health_url=settings.action_server_health_url,
     )
     delivery = delivery or make_delivery(settings.redis_url, settings.redis_key_prefix)
-    service = ConversationService(db, rasa, municipality, max_message_length=settings.max_message_length)
+    service = ConversationService(db, municipality, max_message_length=settings.max_message_length)
     publish_to(delivery, service.events)
+    assistant = AssistantRelay(service, rasa)
     staff_console = Console(db, service, delivery, municipality, console or ConsoleSettings.from_env())
     telegram_chats = telegram_channel(telegram or TelegramSettings.from_env(), service, settings)
 
@@ -103,10 +105,16 @@ def create_app(
         if migrate:
             await asyncio.to_thread(db.upgrade)
         await delivery.start()
-        await service.recover_pending()
-        retry = asyncio.create_task(service.run_retry_loop(settings.retry_interval), name="retry-pending")
+        await assistant.recover_pending()
+        retry = asyncio.create_task(assistant.run_retry_loop(settings.retry_interval), name="retry-pending")
         purge = asyncio.create_task(
-            run_purge_loop(db, settings.base.retention_days, settings.purge_first_delay, settings.purge_interval),
+            run_purge_loop(
+                db,
+                settings.base.retention_days,
+                settings.purge_first_delay,
+                settings.purge_interval,
+                after_purge=assistant.forget_gone,
+            ),
             name="retention-purge",
         )
         await staff_console.start()
@@ -120,7 +128,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await staff_console.stop()
-            await service.shutdown()
+            await assistant.shutdown()
             if telegram_chats is not None:
                 await telegram_chats.stop()
             await delivery.close()
@@ -145,6 +153,7 @@ def create_app(
     app.state.rasa = rasa
     app.state.delivery = delivery
     app.state.service = service
+    app.state.assistant = assistant
     app.state.console = staff_console
     app.state.telegram = telegram_chats
     return app

@@ -1,7 +1,16 @@
 """What happens to conversations, as events; side effects (delivery, Rasa, channels) subscribe to them.
 
-The code that changes a conversation only emits; who needs to know registers a handler with
-`EventBus.on`. A failing handler is logged and does not stop the others.
+`ConversationService` (conversations.py) publishes every event after its transaction committed;
+the assistant relay (assistant_relay.py) publishes the assistant's answers and typing the same way.
+Who needs to know registers a handler with `EventBus.on`:
+
+- `publishing.publish_to`: every event, onto the delivery topics the widget, Telegram and the
+  console read;
+- `AssistantRelay`: `MessageAdded` (a citizen message for Rasa), `StateChanged` (handed back: send
+  what waits; handed to staff or closed: stop retrying), `GreetingWanted`, `ConversationDeleted`.
+
+Handlers run in the order they registered, one after the other; a failing handler is logged and
+does not stop the others. A handler that starts slow work (a Rasa call) starts it as a task.
 """
 from __future__ import annotations
 
@@ -35,6 +44,13 @@ class TypingChanged:
     conversation: ConversationView
     who: str  # "bot", "staff" or "citizen"
     on: bool
+
+
+@dataclass(frozen=True)
+class GreetingWanted:
+    """A citizen opened the chat: the assistant says hello, with its buttons."""
+
+    conversation: ConversationView
 
 
 @dataclass(frozen=True)

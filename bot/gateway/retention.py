@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Awaitable, Callable
 
 from bot.privacy import purge_older_than
 from bot.store import Database
@@ -14,12 +15,22 @@ from bot.store import Database
 logger = logging.getLogger(__name__)
 
 
-async def run_purge_loop(db: Database, retention_days: int, first_delay: float, interval: float) -> None:
-    """Purge shortly after the start (a gateway restarted daily must still purge), then every `interval` s."""
+async def run_purge_loop(
+    db: Database,
+    retention_days: int,
+    first_delay: float,
+    interval: float,
+    after_purge: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Purge shortly after the start (a gateway restarted daily must still purge), then every `interval` s.
+
+    `after_purge` lets the gateway drop what it remembers in memory about conversations now gone."""
     await asyncio.sleep(first_delay)
     while True:
         try:
             await asyncio.to_thread(purge_older_than, db, retention_days)
+            if after_purge is not None:
+                await after_purge()
         except Exception:
             # The database may be down for a while; the next round tries again.
             logger.exception("The retention purge failed")

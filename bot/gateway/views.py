@@ -8,7 +8,7 @@ from typing import Any
 from bot.store import Conversation, ConversationState, Message, Sender
 
 # Keys in Message.payload the gateway keeps for itself; they are never shown to anyone.
-PRIVATE_PAYLOAD_KEYS = frozenset({"rasa", "rasa_payload"})
+PRIVATE_PAYLOAD_KEYS = frozenset({"rasa_payload"})
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -63,6 +63,14 @@ class Sender(str, enum.Enum):
     SYSTEM = "system"
 
 
+class RasaDelivery(str, enum.Enum):
+    """Where a citizen message stands with the assistant (Message.rasa_status; NULL for other senders)."""
+
+    PENDING = "pending"  # for Rasa, not taken yet: sent (again) until Rasa answers
+    SENT = "sent"  # Rasa took it
+    STAFF = "staff"  # for staff (or a satisfaction answer): never goes to Rasa
+
+
 class BookingKind(str, enum.Enum):
     CALLBACK = "callback"
     MEETING = "meeting"
@@ -106,6 +114,8 @@ class Conversation(Base):
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
     waiting_since = Column(DateTime(timezone=True))
     closed_at = Column(DateTime(timezone=True))
+    # Set when a live handoff paused the conversation in Rasa; cleared once Rasa took its `resume`.
+    rasa_paused_at = Column(DateTime(timezone=True))
 
     messages = relationship("Message", back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True)
     assigned_staff = relationship("StaffMember")
@@ -129,6 +139,8 @@ class Message(Base):
     payload = Column(JSON)
     # The id the sending client chose, so a resent message is stored once.
     client_message_id = Column(String(64))
+    # A citizen message's RasaDelivery value; plain text, so adding a state needs no table rebuild.
+    rasa_status = Column(String(8))
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     conversation = relationship("Conversation", back_populates="messages")
@@ -136,6 +148,8 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "client_message_id", name="uq_messages_client_id"),
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        # "Which conversations have messages Rasa has not taken", and a conversation's oldest one.
+        Index("ix_messages_rasa_status", "rasa_status", "conversation_id", "id"),
     )
 
 

@@ -13,7 +13,10 @@ import uuid
 import pytest
 import websockets
 
-from bot.store import Database
+from sqlalchemy import select, text
+
+from bot.privacy.deletion import RASA_EVENTS_TABLE
+from bot.store import Conversation, Database, Handoff
 from bot.store.models import Booking, BookingStatus
 from tests.support.stack import running_stack
 
@@ -33,6 +36,7 @@ class Chat:
     def __init__(self, ws) -> None:
         self.ws = ws
         self.sent = 0
+        self.conversation_id: str | None = None
 
     async def replies(self) -> list[dict]:
         messages: list[dict] = []
@@ -41,6 +45,8 @@ class Chat:
                 event = json.loads(await asyncio.wait_for(self.ws.recv(), QUIET if messages else TIMEOUT))
             except asyncio.TimeoutError:
                 return messages
+            if event["type"] == "conversation":
+                self.conversation_id = event["conversation_id"]
             if event["type"] == "message" and event["message"]["sender"] != "citizen":
                 messages.append(event["message"])
 
@@ -59,6 +65,19 @@ async def open_chat(stack, ws) -> Chat:
     chat = Chat(ws)
     await chat.replies()  # the greeting
     return chat
+
+
+async def start_the_booking_form(stack) -> str:
+    """Ask for a time and answer the form's first question; returns the conversation's id."""
+    url = stack.gateway_url.replace("http", "ws") + "/ws"
+    async with websockets.connect(url, origin=stack.gateway_url) as ws:
+        chat = await open_chat(stack, ws)
+        offer = await chat.say("Jeg vil gerne have en tid")
+        assert "Hvordan vil du have hjælp?" in texts(offer), texts(offer)
+        asked = await chat.say("Ring mig op", "/choose_callback")
+        assert "Hvad skal du have hjælp til?" in texts(asked), texts(asked)
+        assert chat.conversation_id
+        return chat.conversation_id
 
 
 def texts(messages: list[dict]) -> str:
@@ -107,6 +126,25 @@ async def book_and_cancel(stack) -> tuple[str, str, str]:
         assert "Vil du aflyse din tid" in texts(confirm), texts(confirm)
         done = await chat.say("Ja, aflys tiden", "/affirm")
         return code[1], said, texts(done)
+
+
+def test_the_gateway_records_the_booking_request_and_sends_rasa_no_resume_in_the_form(stack):
+    """The action server reports the request through its payload; the gateway writes the handoff row,
+    and since nothing paused Rasa, the form's next answer goes to Rasa without `resume`."""
+    conversation_id = asyncio.run(start_the_booking_form(stack))
+    database = Database(stack.database_url)
+    try:
+        with database.session() as session:
+            tracker = session.execute(
+                text(f"SELECT type_name FROM {RASA_EVENTS_TABLE} WHERE sender_id = :id ORDER BY id"), {"id": conversation_id}
+            ).scalars().all()
+            handoffs = session.scalars(select(Handoff).where(Handoff.conversation_id == conversation_id)).all()
+            conversation = session.get(Conversation, conversation_id)
+            assert "user" in tracker and "resume" not in tracker, tracker
+            assert [(h.reason, h.outcome) for h in handoffs] == [("asked_for_booking", "booking_offered")]
+            assert conversation.state == "bot" and conversation.rasa_paused_at is None
+    finally:
+        database.dispose()
 
 
 def test_book_a_callback_and_cancel_it_with_the_code(stack):

@@ -12,10 +12,9 @@ import asyncio
 import pytest
 from sqlalchemy import select, text
 
-from bot.gateway import ConversationService, RasaClient
-from bot.gateway.conversations import _add_message, _lock_for_new_message
+from bot.gateway import ConversationService
+from bot.gateway.rows import add_message, lock_for_new_message
 from bot.store import Database, Message, Sender
-from tests.support.fake_rasa import TOKEN
 from tests.support.postgres import fresh_postgres_database
 
 
@@ -29,13 +28,8 @@ def postgres():
 
 
 @pytest.fixture
-async def service(fake_rasa, postgres, municipality):
-    _, url = fake_rasa
-    rasa = RasaClient(url, TOKEN, timeout=5, action_server_health_url=f"{url}/health")
-    service = ConversationService(postgres, rasa, municipality)
-    yield service
-    await service.shutdown()
-    await rasa.close()
+def service(postgres, municipality):
+    return ConversationService(postgres, municipality)
 
 
 def message_ids(db: Database, conversation_id: str) -> list[int]:
@@ -67,8 +61,8 @@ async def test_a_later_message_of_the_same_conversation_waits_for_an_earlier_one
     other = await service.start("web", "citizen-2", greet=False)
 
     with postgres.session() as first:
-        assert _lock_for_new_message(first, conversation.id) is not None
-        earlier = _add_message(first, conversation.id, Sender.SYSTEM, "først")
+        assert lock_for_new_message(first, conversation.id) is not None
+        earlier = add_message(first, conversation.id, Sender.SYSTEM, "først")
         first.flush()  # the id is drawn; the transaction stays open
 
         later = asyncio.create_task(service.add_system_message(conversation.id, "derefter"))
