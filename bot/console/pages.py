@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,9 +31,7 @@ from bot.console.presence import set_presence
 from bot.console.sessions import same_token, token_digest
 from bot.danish import WEEKDAY_NAMES
 from bot.store import Conversation, Presence
-from bot.store.models import utcnow
-
-CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
+from bot.store.models import CONVERSATION_ID, utcnow
 
 # What a page says after a form did its job; only these fixed texts, so a link cannot put words in our mouth.
 NOTICES = {

@@ -5,12 +5,13 @@ Names follow the helpdesk's own world (conversation, message, handoff, booking, 
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import (
     JSON,
-    MetaData,
     BigInteger,
     Boolean,
     Date,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Text,
     Time,
@@ -36,7 +38,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+# SQLAlchemy 1.4 (Rasa 3.6 pins it) has no type information: to mypy the base, and so every model, is Any.
+Base: Any = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
 
 def utcnow() -> datetime:
@@ -45,6 +48,10 @@ def utcnow() -> datetime:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+# The shape of `new_id()`: an id a client sends back is checked against it before any lookup.
+CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class ConversationState(str, enum.Enum):

@@ -83,7 +83,9 @@ class TelegramChannel:
                         allowed_updates=ALLOWED_UPDATES,
                     )
                 else:
-                    await self.application.updater.start_polling(
+                    updater = self.application.updater
+                    assert updater is not None, "build_application gives an updater in polling mode"
+                    await updater.start_polling(
                         timeout=self.settings.poll_timeout, allowed_updates=ALLOWED_UPDATES
                     )
                 await self.application.start()

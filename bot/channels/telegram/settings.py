@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 from urllib.parse import urlsplit
 
 from bot.config import ConfigError
@@ -41,7 +41,7 @@ class TelegramSettings:
         return path or WEBHOOK_PATH
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "TelegramSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TelegramSettings:
         env = os.environ if env is None else env
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
         if not token:
