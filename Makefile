@@ -8,7 +8,7 @@ SETUP  := $(VENV)/.installed
 SPACY  := build/da_pipeline/meta.json
 
 .DEFAULT_GOAL := help
-.PHONY: help setup browser-deps train run shell test eval bench purge clean
+.PHONY: help setup browser-deps train run shell check test-fast test eval bench purge clean
 
 help: ## List the commands
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,6 +33,13 @@ run: train ## Set up, train if needed, and start everything (SQLite, one process
 
 shell: train ## Chat with the assistant in the terminal
 	$(PY) -m bot shell
+
+check: $(SETUP) ## Lint (ruff) and type-check (mypy) bot/ and actions/: seconds
+	$(VENV)/bin/ruff check bot actions
+	$(VENV)/bin/mypy
+
+test-fast: $(SPACY) ## The tests without a trained model, a browser, the full stack or Rasa replicas: minutes
+	$(PY) -m pytest -m "not (model or browser or full_stack or scaleout)"
 
 test: setup browser-deps ## Set up and run the whole test suite
 	$(PY) -m pytest

@@ -6,11 +6,11 @@ Tests pass their own.
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-import os
 from functools import lru_cache
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from actions.context import municipality, utcnow
@@ -45,7 +45,7 @@ class BookingContext:
         place: Municipality,
         clock: Callable[[], datetime] = utcnow,
         presence_timeout: float = DEFAULT_PRESENCE_TIMEOUT,
-    ) -> "BookingContext":
+    ) -> BookingContext:
         settings = parse_booking_settings(place.raw, place)
         return cls(
             municipality=place,

@@ -83,7 +83,8 @@ def list_bookings(args: argparse.Namespace) -> int:
     for row in rows:
         phone = f" {format_phone(row.phone)}" if row.phone else ""
         when = format_moment(as_utc(row.starts_at).astimezone(service.zone))
-        print(f"{row.reference}  {when}  {KIND_NAMES[BookingKind(row.kind)]:7} {row.first_name}{phone}  {topic_label(row.topic)}")
+        kind = KIND_NAMES[BookingKind(row.kind)]
+        print(f"{row.reference}  {when}  {kind:7} {row.first_name}{phone}  {topic_label(row.topic)}")
     if not rows:
         print(f"No bookings in the next {args.days} days.")
     return 0
@@ -95,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     load = commands.add_parser("load-schedule", help="copy the schedule from municipality.yml into the database")
     load.add_argument("--replace", action="store_true", help="replace the schedule already in the database")
     load.set_defaults(handler=load_schedule)
-    commands.add_parser("schedule", help="show the schedule in use and the next free times").set_defaults(handler=show_schedule)
+    commands.add_parser("schedule", help="show the schedule in use and the next free times").set_defaults(
+        handler=show_schedule
+    )
     listing = commands.add_parser("bookings", help="list the coming bookings")
     listing.add_argument("--days", type=int, default=7)
     listing.set_defaults(handler=list_bookings)

@@ -10,9 +10,9 @@ booking here.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session

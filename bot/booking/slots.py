@@ -6,9 +6,9 @@ Times are UTC inside, Europe/Copenhagen (the municipality's zone) wherever a cit
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from bot.booking.availability import Window

@@ -69,7 +69,9 @@ def secure_cookies(request: Request) -> bool:
     return request.url.scheme == "https" if configured is None else configured
 
 
-def set_cookie(response: Response, request: Request, name: str, value: str, path: str = "/staff", max_age: int | None = None) -> None:
+def set_cookie(
+    response: Response, request: Request, name: str, value: str, path: str = "/staff", max_age: int | None = None
+) -> None:
     response.set_cookie(
         name, value, max_age=max_age, path=path, httponly=True, samesite="strict", secure=secure_cookies(request)
     )
@@ -112,7 +114,9 @@ def staff_page(admin: bool = False) -> Callable[[Endpoint], Endpoint]:
             if admin and not staff.is_admin:
                 return await refused_page(request, staff, 403, "Kun administratorer kan se denne side.")
             if request.method not in SAFE_METHODS and not await _csrf_ok(request, staff):
-                return await refused_page(request, staff, 403, "Formularen var for gammel. Gå tilbage, opdater siden, og prøv igen.")
+                return await refused_page(
+                    request, staff, 403, "Formularen var for gammel. Gå tilbage, opdater siden, og prøv igen."
+                )
             request.state.staff = staff
             return await endpoint(request)
 

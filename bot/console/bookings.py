@@ -196,7 +196,9 @@ class BookingDesk:
                     day=row.day,
                     day_label=format_day(row.day),
                     kind_label=KIND_LABELS[BookingKind(row.kind)] if row.kind else "Begge",
-                    hours=f"{_clock(row.start_time)}-{_clock(row.end_time)}" if row.start_time and row.end_time else "Lukket",
+                    hours=f"{_clock(row.start_time)}-{_clock(row.end_time)}"
+                    if row.start_time and row.end_time
+                    else "Lukket",
                     note=row.note or "",
                 )
                 for row in session.scalars(
@@ -218,7 +220,9 @@ class BookingDesk:
             raise Refused(400, "Vælg en ugedag, og skriv en længde mellem 5 og 240 minutter.")
         first, last = _interval(start, end)
         with self.db.session() as session:
-            session.add(AvailabilityRule(kind=parsed_kind, weekday=day, start_time=first, end_time=last, slot_minutes=minutes))
+            session.add(
+                AvailabilityRule(kind=parsed_kind, weekday=day, start_time=first, end_time=last, slot_minutes=minutes)
+            )
 
     def delete_rule(self, rule_id: int) -> None:
         with self.db.session() as session:
@@ -235,7 +239,9 @@ class BookingDesk:
             first, last = _interval(start, end)
         with self.db.session() as session:
             session.add(
-                AvailabilityException(day=when, kind=parsed_kind, start_time=first, end_time=last, note=note.strip()[:128])
+                AvailabilityException(
+                    day=when, kind=parsed_kind, start_time=first, end_time=last, note=note.strip()[:128]
+                )
             )
 
     def delete_exception(self, exception_id: int) -> None:

@@ -90,8 +90,14 @@ class Desk:
                         .group_by(Message.conversation_id)
                     ).all()
                 )
-                waiting = [_conversation_dict(r, n, counts.get(r.id, 0)) for r, n in rows if r.state == ConversationState.WAITING]
-                active = [_conversation_dict(r, n, counts.get(r.id, 0)) for r, n in rows if r.state == ConversationState.HUMAN]
+                waiting = [
+                    _conversation_dict(r, n, counts.get(r.id, 0))
+                    for r, n in rows
+                    if r.state == ConversationState.WAITING
+                ]
+                active = [
+                    _conversation_dict(r, n, counts.get(r.id, 0)) for r, n in rows if r.state == ConversationState.HUMAN
+                ]
                 return {"waiting": waiting, "active": active}
 
         return await asyncio.to_thread(load)
@@ -246,7 +252,12 @@ class Desk:
                 note = ConversationNote(conversation_id=conversation_id, staff_id=staff.staff_id, text=text)
                 session.add(note)
                 session.flush()
-                return {"id": note.id, "text": note.text, "staff_name": staff.first_name, "created_at": _iso(note.created_at)}
+                return {
+                    "id": note.id,
+                    "text": note.text,
+                    "staff_name": staff.first_name,
+                    "created_at": _iso(note.created_at),
+                }
 
         note = await asyncio.to_thread(store)
         await self._audit(staff, "note_added", conversation_id)

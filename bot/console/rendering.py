@@ -37,7 +37,9 @@ class Renderer:
         local = as_utc(value).astimezone(self.zone)
         return f"{local:%d.%m.%Y} kl. {local:%H.%M}"
 
-    def page(self, request: Request, name: str, staff: StaffIdentity | None, status: int = 200, **context: Any) -> HTMLResponse:
+    def page(
+        self, request: Request, name: str, staff: StaffIdentity | None, status: int = 200, **context: Any
+    ) -> HTMLResponse:
         html = self.environment.get_template(name).render(
             staff=staff,
             csrf_token=staff.csrf_token if staff else "",
@@ -51,7 +53,9 @@ class Renderer:
         )
 
 
-async def show(request: Request, name: str, title: str, staff: StaffIdentity | None, status: int = 200, **context: Any) -> HTMLResponse:
+async def show(
+    request: Request, name: str, title: str, staff: StaffIdentity | None, status: int = 200, **context: Any
+) -> HTMLResponse:
     """A page with the header every signed-in page has (the staff member's presence in it)."""
     console = request.app.state.console
     presence = (await asyncio.to_thread(get_presence, console.db, staff.staff_id)).value if staff else "away"

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
 from sqlalchemy import delete, select, update
 
@@ -32,7 +32,7 @@ def token_digest(token: str) -> str:
 
 
 def same_token(given: str | None, expected: str) -> bool:
-    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+    return given is not None and given != "" and hmac.compare_digest(given.encode(), expected.encode())
 
 
 @dataclass(frozen=True)

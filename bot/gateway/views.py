@@ -34,7 +34,7 @@ class ConversationView:
     waiting_since: datetime | None = None
 
     @classmethod
-    def of(cls, row: Conversation) -> "ConversationView":
+    def of(cls, row: Conversation) -> ConversationView:
         return cls(
             id=row.id,
             channel=row.channel,
@@ -78,7 +78,7 @@ class MessageView:
     created_at: datetime | None = None
 
     @classmethod
-    def of(cls, row: Message, staff_name: str | None = None) -> "MessageView":
+    def of(cls, row: Message, staff_name: str | None = None) -> MessageView:
         payload = row.payload or {}
         buttons = [
             {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}

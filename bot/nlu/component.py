@@ -5,7 +5,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -32,15 +32,15 @@ class DanishTextNormaliser(GraphComponent):
     """
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"typo_correction": True}
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        vocabulary: Optional[Dict[str, int]] = None,
+        vocabulary: dict[str, int] | None = None,
     ) -> None:
         self._config = config
         self._model_storage = model_storage
@@ -50,7 +50,7 @@ class DanishTextNormaliser(GraphComponent):
         )
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         # Rasa caches trained components by config only; a change to the normaliser's code must count too.
         sources = (Path(__file__), Path(normaliser_module.__file__))
         return hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
@@ -58,22 +58,22 @@ class DanishTextNormaliser(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "DanishTextNormaliser":
+    ) -> DanishTextNormaliser:
         return cls(config, model_storage, resource)
 
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "DanishTextNormaliser":
+    ) -> DanishTextNormaliser:
         try:
             with model_storage.read_from(resource) as directory:
                 vocabulary = json.loads((directory / VOCABULARY_FILE).read_text(encoding="utf-8"))
@@ -94,11 +94,11 @@ class DanishTextNormaliser(GraphComponent):
         self._normalise_all(training_data.training_examples)
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         self._normalise_all(messages)
         return messages
 
-    def _normalise_all(self, messages: List[Message]) -> None:
+    def _normalise_all(self, messages: list[Message]) -> None:
         for message in messages:
             text = message.get(TEXT)
             if text:
@@ -112,11 +112,11 @@ class _NothingToLearn(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "_NothingToLearn":
+    ) -> _NothingToLearn:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -131,7 +131,7 @@ class OriginalTextRestorer(_NothingToLearn):
     was really written (a booking code "QX9-MZR", a first name "Karen"), not its normalised form.
     """
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             original = message.get(ORIGINAL_TEXT)
             if original is not None:
@@ -153,11 +153,15 @@ class UnreadableTextFallback(_NothingToLearn):
     gets "Mente du ...?" and then an offer of a person, never a guess.
     """
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
             intent = message.get(INTENT) or {}
-            if not text.strip() or _READABLE.search(text) or intent.get(INTENT_NAME_KEY) == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+            if (
+                not text.strip()
+                or _READABLE.search(text)
+                or intent.get(INTENT_NAME_KEY) == DEFAULT_NLU_FALLBACK_INTENT_NAME
+            ):
                 continue
             fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
             message.set(INTENT, fallback, add_to_output=True)

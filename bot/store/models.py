@@ -114,7 +114,9 @@ class Conversation(Base):
     waiting_since = Column(DateTime(timezone=True))
     closed_at = Column(DateTime(timezone=True))
 
-    messages = relationship("Message", back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True)
+    messages = relationship(
+        "Message", back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
+    )
     assigned_staff = relationship("StaffMember")
 
     __table_args__ = (

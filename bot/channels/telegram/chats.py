@@ -20,7 +20,9 @@ _SWEEP_FLOOR = 64
 
 
 class ChatGuards:
-    def __init__(self, rate_limit_messages: int, rate_limit_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate_limit_messages: int, rate_limit_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._limit = (rate_limit_messages, rate_limit_seconds)
         self._clock = clock
         self._limiters: dict[int, RateLimiter] = {}

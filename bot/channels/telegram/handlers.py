@@ -124,7 +124,9 @@ class CitizenHandlers:
             elif latest.state == ConversationState.BOT:
                 await self.service.greet(latest)
             else:
-                self._tell(chat_id, texts.STILL_WAITING if latest.state == ConversationState.WAITING else texts.WITH_STAFF)
+                self._tell(
+                    chat_id, texts.STILL_WAITING if latest.state == ConversationState.WAITING else texts.WITH_STAFF
+                )
 
     async def delete(self, update: Update, context: Context) -> None:
         """/slet, like the "Slet min samtale" button."""

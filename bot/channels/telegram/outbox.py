@@ -49,7 +49,9 @@ class Outgoing:
                     link_preview_options=_NO_PREVIEW,
                 )
             else:
-                await bot.send_message(chat_id, self.plain, reply_markup=self.keyboard, link_preview_options=_NO_PREVIEW)
+                await bot.send_message(
+                    chat_id, self.plain, reply_markup=self.keyboard, link_preview_options=_NO_PREVIEW
+                )
         elif self.kind == "remove_keyboard":
             await bot.edit_message_reply_markup(chat_id, self.message_id, reply_markup=None)
         elif self.kind == "typing":
