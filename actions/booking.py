@@ -22,13 +22,14 @@ from bot.booking.handoff import HandoffRequest
 from bot.booking.phone import format_phone, normalise_phone
 from bot.booking.phrases import TimeWish, parse_time_wish
 from bot.booking.service import Booked, BookingRequest, NotBookable, SlotTaken
-from bot.booking.slots import Problem, Slot, as_utc
+from bot.booking.slots import Problem, Slot
 from bot.booking.struggle import REASON_SLOT, Reason, latest_question, offered_in_last_turn
 from bot.booking.summary import summarise
 from bot.booking.topics import topic_from_text, what_to_bring
 from bot.booking.unit import DatabaseUnavailable
 from bot.danish import TOPIC_LABELS, format_clock, format_day, topic_label
 from bot.store.models import BookingKind
+from bot.times import as_utc
 
 logger = logging.getLogger(__name__)
 

@@ -13,12 +13,13 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from actions.context import municipality, utcnow
-from bot.booking.config import BookingSettings, StruggleThresholds, parse_booking_settings, parse_struggle_thresholds
+from actions.context import municipality
+from bot.booking.config import BookingSettings, StruggleThresholds, booking_settings, parse_struggle_thresholds
 from bot.booking.handoff import DEFAULT_PRESENCE_TIMEOUT, HandoffDesk, presence_timeout_from_env
 from bot.booking.service import BookingService
 from bot.config import Municipality
 from bot.store.db import Database, database_url_from_env
+from bot.times import utcnow
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class BookingContext:
         clock: Callable[[], datetime] = utcnow,
         presence_timeout: float = DEFAULT_PRESENCE_TIMEOUT,
     ) -> BookingContext:
-        settings = parse_booking_settings(place.raw, place)
+        settings = booking_settings(place)
         return cls(
             municipality=place,
             settings=settings,

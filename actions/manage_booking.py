@@ -40,9 +40,9 @@ from bot.booking.service import (
     NotFound,
     SlotTaken,
 )
-from bot.booking.slots import as_utc
 from bot.booking.unit import DatabaseUnavailable
 from bot.store.models import BookingKind
+from bot.times import as_utc
 
 # manage_booking holds what the form found: {"reference", "kind", "starts_at", "verified", "has_phone"}.
 MANAGE_SLOTS = (

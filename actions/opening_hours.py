@@ -9,9 +9,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import municipality, utcnow
+from actions.context import municipality
 from bot.config import Interval, Municipality
 from bot.danish import WEEKDAY_NAMES, format_day
+from bot.times import utcnow
 
 # How far ahead the answer looks for the next open day and for days that differ from the usual week.
 LOOK_AHEAD_DAYS = 14

@@ -13,15 +13,15 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from bot.booking.availability import read_availability, schedule_is_loaded
-from bot.booking.config import parse_booking_settings
+from bot.booking.config import booking_settings
 from bot.booking.phone import format_phone
 from bot.booking.service import BookingService
-from bot.booking.slots import as_utc
 from bot.booking.unit import DatabaseUnavailable, unit_of_work
 from bot.config import ConfigError, load_municipality
 from bot.danish import WEEKDAY_NAMES, format_day, format_moment, topic_label
 from bot.store.db import Database, database_url_from_env
 from bot.store.models import Booking, BookingKind, BookingStatus
+from bot.times import as_utc
 
 KIND_NAMES = {BookingKind.CALLBACK: "opkald", BookingKind.MEETING: "møde"}
 
@@ -30,7 +30,7 @@ def _service() -> BookingService:
     place = load_municipality()
     database = Database(database_url_from_env())
     database.upgrade()
-    return BookingService(database, parse_booking_settings(place.raw, place), place.timezone)
+    return BookingService(database, booking_settings(place), place.timezone)
 
 
 def load_schedule(args: argparse.Namespace) -> int:

@@ -123,6 +123,11 @@ def parse_booking_settings(raw: Mapping[str, Any], municipality: Municipality | 
     )
 
 
+def booking_settings(municipality: Municipality) -> BookingSettings:
+    """The booking rules of the municipality's file, as every part that books reads them."""
+    return parse_booking_settings(municipality.raw, municipality)
+
+
 def parse_struggle_thresholds(raw: Mapping[str, Any]) -> StruggleThresholds:
     section = raw.get("struggle") or {}
     if not isinstance(section, Mapping):

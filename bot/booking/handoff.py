@@ -77,10 +77,6 @@ class HandoffDecision:
     handoff_id: int | None  # set when a booking was offered and recorded here
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class HandoffDesk:
     """Decides and records requests for a person."""
 
@@ -88,7 +84,7 @@ class HandoffDesk:
         self,
         database: Database,
         municipality: Municipality,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         presence_timeout: float = DEFAULT_PRESENCE_TIMEOUT,
     ) -> None:
         self.database = database

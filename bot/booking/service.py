@@ -19,10 +19,11 @@ from bot.booking.availability import Availability, load_schedule, read_availabil
 from bot.booking.config import BookingSettings
 from bot.booking.phrases import TimeWish
 from bot.booking.reference import new_reference, normalise_reference
-from bot.booking.slots import Choice, Slot, as_utc, bookable_range, choose_slot, free_slots, slots_on
+from bot.booking.slots import Choice, Slot, bookable_range, choose_slot, free_slots, slots_on
 from bot.booking.unit import DatabaseUnavailable, unit_of_work
 from bot.store.db import Database
 from bot.store.models import Booking, BookingKind, BookingStatus, utcnow
+from bot.times import as_utc
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,6 @@ MoveResult = Moved | SlotTaken | NotBookable | NotFound | NotAllowed
 _CONVERSATION_ID_LENGTH = Booking.__table__.c.conversation_id.type.length
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class BookingService:
     """Everything the assistant does with bookings; one instance per database and configuration."""
 
@@ -136,7 +133,7 @@ class BookingService:
         database: Database,
         settings: BookingSettings,
         zone: ZoneInfo,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.database = database
         self.settings = settings

@@ -15,6 +15,7 @@ from bot.booking.availability import Window
 from bot.booking.phrases import TimeWish
 from bot.danish import format_moment
 from bot.store.models import BookingKind
+from bot.times import as_utc
 
 
 @dataclass(frozen=True, order=True)
@@ -29,13 +30,6 @@ class Slot:
     def label(self, zone: ZoneInfo) -> str:
         """'tirsdag 24. nov. kl. 10.00'"""
         return format_moment(self.local(zone))
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
 
 
 WindowsOn = Callable[[date], Sequence[Window]]

@@ -12,17 +12,18 @@ from datetime import date, datetime, time, timezone
 
 from sqlalchemy import delete, select, update
 
-from bot.booking.config import parse_booking_settings
+from bot.booking.config import booking_settings
 from bot.booking.phone import format_phone
 from bot.booking.service import BookingService
 from bot.config import Municipality
 from bot.console import audit, texts
 from bot.console.desk import Refused
-from bot.console.sessions import StaffIdentity, as_utc
+from bot.console.sessions import StaffIdentity
 from bot.danish import WEEKDAY_NAMES, format_day, format_moment, topic_label
 from bot.gateway.conversations import ConversationNotFound, ConversationService
 from bot.store import AvailabilityException, AvailabilityRule, Booking, BookingKind, BookingStatus, Database
 from bot.store.models import utcnow
+from bot.times import as_utc
 
 KIND_LABELS = {BookingKind.CALLBACK: "Opringning", BookingKind.MEETING: "Møde i borgerservice"}
 STATUS_LABELS = {
@@ -87,8 +88,7 @@ class BookingDesk:
 
     def _bookings(self) -> BookingService:
         # Built when needed: a municipality.yml without booking rules still gives a working console.
-        settings = parse_booking_settings(self.municipality.raw, self.municipality)
-        return BookingService(self.db, settings, self.zone)
+        return BookingService(self.db, booking_settings(self.municipality), self.zone)
 
     def _line(self, row: Booking) -> BookingLine:
         local = as_utc(row.starts_at).astimezone(self.zone)

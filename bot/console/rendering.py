@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from bot.console.presence import get_presence
-from bot.console.sessions import StaffIdentity, as_utc
+from bot.console.sessions import StaffIdentity
+from bot.times import as_utc
 
 TEMPLATES = Path(__file__).with_name("templates")
 

@@ -11,20 +11,16 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
 from bot.store import Database, StaffMember, StaffRole
 from bot.store.models import StaffSession, utcnow
+from bot.times import as_utc
 
 # last_seen_at is written at most this often, so reading pages does not mean writing the database.
 _TOUCH_EVERY = timedelta(seconds=60)
-
-
-def as_utc(moment: datetime) -> datetime:
-    # SQLite hands back naive values; everything is written in UTC.
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def token_digest(token: str) -> str:

@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.console.sessions import as_utc
 from bot.store import Database
 from bot.store.models import LoginThrottle as ThrottleRow
 from bot.store.models import utcnow
+from bot.times import as_utc
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from sqlalchemy import func, select
 
 from bot.config import Municipality
 from bot.console import audit, presence, texts
-from bot.console.sessions import as_utc
 from bot.console.settings import ConsoleSettings
 from bot.gateway.conversations import ConversationNotFound, ConversationService
 from bot.store import Conversation, ConversationState, Database, Handoff, StaffMember, StaffPresence
 from bot.store.models import StaffSession, utcnow
+from bot.times import as_utc
 
 logger = logging.getLogger(__name__)
 

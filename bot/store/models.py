@@ -7,7 +7,6 @@ from __future__ import annotations
 import enum
 import re
 import uuid
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
@@ -30,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.sql.schema import Column
 
+from bot.times import utcnow
+
 # Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -40,10 +41,6 @@ NAMING_CONVENTION = {
 }
 # SQLAlchemy 1.4 (Rasa 3.6 pins it) has no type information: to mypy the base, and so every model, is Any.
 Base: Any = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def new_id() -> str:
