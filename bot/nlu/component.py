@@ -1,4 +1,6 @@
-"""The Danish normaliser as a Rasa NLU component, placed first in the pipeline in config.yml."""
+"""The project's Rasa NLU components: the Danish normaliser (first in config.yml's pipeline), spaCy
+found from the project rather than the working directory, the original text given back, and the
+fallback for text the model cannot read."""
 from __future__ import annotations
 
 import hashlib
@@ -11,11 +13,14 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.utils.spacy_utils import SpacyModel
+from rasa.nlu.utils.spacy_utils import SpacyNLP as RasaSpacyNLP
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.config import PROJECT_ROOT
 from bot.nlu import normaliser as normaliser_module
 from bot.nlu.normaliser import DanishNormaliser, danish_lexicon
 
@@ -104,6 +109,30 @@ class DanishTextNormaliser(GraphComponent):
             if text:
                 message.set(ORIGINAL_TEXT, text)
                 message.set(TEXT, self.normaliser.normalise(text))
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MODEL_LOADER, DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER],
+    is_trainable=False,
+    model_from="SpacyNLP",
+)
+class SpacyNLP(RasaSpacyNLP):
+    """Rasa's SpacyNLP, with a relative pipeline path (config.yml's `build/da_pipeline`) taken from the
+    project's root instead of the working directory, so the model loads wherever Rasa starts.
+
+    The model names this class and keeps the path as written; Rasa calls `create` again when it
+    loads the model. The class keeps Rasa's name on purpose: the tokenizer finds its spaCy model by
+    the class name "SpacyNLP".
+    """
+
+    @staticmethod
+    def load_model(spacy_model_name: str) -> SpacyModel:
+        in_project = PROJECT_ROOT / spacy_model_name
+        if not spacy_model_name or Path(spacy_model_name).is_absolute() or not in_project.exists():
+            return RasaSpacyNLP.load_model(spacy_model_name)  # a package name, or an absolute path
+        loaded = RasaSpacyNLP.load_model(str(in_project))
+        # The name as written, not this checkout's place, is what Rasa's cache fingerprints.
+        return SpacyModel(model=loaded.model, model_name=spacy_model_name)
 
 
 class _NothingToLearn(GraphComponent):
