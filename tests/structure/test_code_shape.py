@@ -1,4 +1,4 @@
-"""No import cycle inside bot/ or actions/: the import graph, read from the source, is a DAG.
+"""The shape of the code: no import cycle inside bot/ or actions/, and no module too long to read.
 
 Every import counts, also one inside a function or under `if TYPE_CHECKING:`: a cycle hidden that
 way is still two modules that cannot be understood (or moved) one without the other. Importing a
@@ -113,3 +113,16 @@ def test_the_checker_sees_submodule_and_package_imports() -> None:
 def test_no_import_cycle_in_bot_or_actions() -> None:
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+# A module past this is doing more than one thing; split it where its parts separate.
+MAX_MODULE_LINES = 450
+
+
+def test_no_module_in_bot_or_actions_is_over_450_lines() -> None:
+    long = {
+        name: lines
+        for name, path in project_modules().items()
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"over {MAX_MODULE_LINES} lines: {long}"
