@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from bot.privacy import purge_older_than
 from bot.store import Database
@@ -14,8 +15,17 @@ from bot.store import Database
 logger = logging.getLogger(__name__)
 
 
-async def run_purge_loop(db: Database, retention_days: int, first_delay: float, interval: float) -> None:
-    """Purge shortly after the start (a gateway restarted daily must still purge), then every `interval` s."""
+async def run_purge_loop(
+    db: Database,
+    retention_days: int,
+    first_delay: float,
+    interval: float,
+    also: Callable[[], None] | None = None,
+) -> None:
+    """Purge shortly after the start (a gateway restarted daily must still purge), then every `interval` s.
+
+    `also` runs with each round: what a channel keeps in memory about chats is let go there too.
+    """
     await asyncio.sleep(first_delay)
     while True:
         try:
@@ -23,4 +33,6 @@ async def run_purge_loop(db: Database, retention_days: int, first_delay: float, 
         except Exception:
             # The database may be down for a while; the next round tries again.
             logger.exception("The retention purge failed")
+        if also is not None:
+            also()
         await asyncio.sleep(interval)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.channels.telegram.chats import ChatGuards
+from tests.telegram.conftest import start_gateway
+from tests.telegram.support import eventually, serving
 from tests.telegram.test_channel import CHAT
 
 
@@ -66,3 +68,15 @@ async def test_the_channel_keeps_no_lock_after_a_message(gateway):
     await citizen.send("Hvordan får jeg MitID?")
     await citizen.expect("MitID")
     assert gateway.channel.citizens.chats.sizes()[1] == 0
+
+
+async def test_the_retention_purge_also_lets_go_of_quiet_chats(fake_api, fake_rasa, database, with_settings):
+    settings = with_settings(purge_first_delay=0.0, purge_interval=0.2, rate_limit_seconds=0.5)
+    gateway, port = await start_gateway(fake_api, fake_rasa, database, settings)
+    async with serving(gateway.app, port):
+        await gateway.fake.wait_for(lambda: gateway.fake.webhook_url, 15, "setWebhook")
+        citizen = gateway.citizen(CHAT)
+        await citizen.send("Hvordan får jeg MitID?")
+        await citizen.expect("MitID")
+        chats = gateway.channel.citizens.chats
+        await eventually(lambda: chats.sizes() == (0, 0), what="the quiet chat's limiter let go by the purge")

@@ -143,6 +143,10 @@ class TelegramChannel:
 
     # Faults ------------------------------------------------------------------------------------
 
+    def forget_idle_chats(self) -> None:
+        """With the retention purge: rate limiters of chats that have been quiet are let go."""
+        self.citizens.chats.forget_idle()
+
     async def citizen_blocked(self, chat_id: int) -> None:
         """The citizen blocked the bot: nothing reaches them, so their conversation is closed."""
         if chat_id in self.blocked:
