@@ -7,8 +7,20 @@ RASA   := $(VENV)/bin/rasa
 SETUP  := $(VENV)/.installed
 SPACY  := build/da_pipeline/meta.json
 
+# `make train`, `make run` and `make shell` show the project's own progress lines and real problems:
+# third-party deprecation warnings (matplotlib, click, pyparsing, SQLAlchemy, TensorFlow) and the
+# servers' info logs are left out. VERBOSE=1 shows everything.
+ifeq ($(VERBOSE),1)
+QUIET :=
+RUN_QUIET :=
+else
+QUIET := PYTHONWARNINGS=ignore::DeprecationWarning,ignore::PendingDeprecationWarning,ignore::FutureWarning \
+	SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=3
+RUN_QUIET := --quiet
+endif
+
 .DEFAULT_GOAL := help
-.PHONY: help setup browser-deps train run shell test eval bench purge clean
+.PHONY: help setup browser-deps train run shell check test-fast test eval bench purge clean
 
 help: ## List the commands
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,13 +38,20 @@ browser-deps: ## Debian's Chromium (when missing) and axe-core from npm, for the
 	bash scripts/install_browser_deps.sh
 
 train: setup ## Train the Rasa model (only when data, domain or config changed)
-	$(PY) -m bot.training
+	$(QUIET) $(PY) -m bot.training
 
 run: train ## Set up, train if needed, and start everything (SQLite, one process each)
-	$(PY) -m bot run
+	$(QUIET) $(PY) -m bot run $(RUN_QUIET)
 
 shell: train ## Chat with the assistant in the terminal
-	$(PY) -m bot shell
+	$(QUIET) $(PY) -m bot shell
+
+check: $(SETUP) ## Lint (ruff) and type-check (mypy) bot/ and actions/: seconds
+	$(VENV)/bin/ruff check bot actions
+	$(VENV)/bin/mypy
+
+test-fast: $(SPACY) ## The tests without a trained model, a browser, the full stack or Rasa replicas: minutes
+	$(PY) -m pytest -m "not (model or browser or full_stack or scaleout)"
 
 test: setup browser-deps ## Set up and run the whole test suite
 	$(PY) -m pytest

@@ -18,17 +18,18 @@ from rasa_sdk.types import DomainDict
 
 from actions.booking_context import BookingContext, UsesBookingContext
 from actions.context import citizen_channel
+from bot.booking.handoff import HandoffRequest, gateway_payload
 from bot.booking.phone import format_phone, normalise_phone
 from bot.booking.phrases import TimeWish, parse_time_wish
 from bot.booking.service import Booked, BookingRequest, NotBookable, SlotTaken
-from bot.booking.slots import Problem, Slot, as_utc
-from bot.booking.handoff import HandoffRequest, gateway_payload
+from bot.booking.slots import Problem, Slot
 from bot.booking.struggle import REASON_SLOT, Reason, latest_question, offered_in_last_turn
 from bot.booking.summary import summarise
 from bot.booking.topics import topic_from_text, what_to_bring
 from bot.booking.unit import DatabaseUnavailable
 from bot.danish import TOPIC_LABELS, format_clock, format_day, topic_label
 from bot.store.models import BookingKind
+from bot.times import as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +49,15 @@ FAILED = "booking_failed"
 HELPER_SLOTS = (TIME_OFFSET, TIME_OPTIONS, FAILED)
 
 # The `{placeholders}` in the booking responses that these actions fill in (not slots).
-FILLED_IN_BY_ACTIONS = frozenset({"days_ahead", "day", "wished", "time", "old_time", "name", "phone", "topic", "reference"})
+FILLED_IN_BY_ACTIONS = frozenset(
+    {"days_ahead", "day", "wished", "time", "old_time", "name", "phone", "topic", "reference"}
+)
 MORE_TIMES = "Andre tider"
 _MORE = re.compile(r"\b(andre|anden|flere|senere|næste|other)\b", re.IGNORECASE)
 _CALLBACK_WORDS = re.compile(r"\b(ring\w*|opkald|telefon\w*|call)\b", re.IGNORECASE)
-_MEETING_WORDS = re.compile(r"\b(møde|mød\w*|moede|komme|kommer|fremmøde|besøg\w*|borgerservice|personligt)\b", re.IGNORECASE)
+_MEETING_WORDS = re.compile(
+    r"\b(møde|mød\w*|moede|komme|kommer|fremmøde|besøg\w*|borgerservice|personligt)\b", re.IGNORECASE
+)
 _YES = re.compile(r"^\s*(ja|jo|jep|yes|ok|okay|fint|bestil|det er rigtigt|korrekt)\b", re.IGNORECASE)
 _NO = re.compile(r"^\s*(nej|nix|no|forkert|ændr|anden tid)\b", re.IGNORECASE)
 _NAME_LEAD_INS = re.compile(r"^(jeg hedder|mit navn er|mit fornavn er|navnet er|det er|jeg er)\s+", re.IGNORECASE)
@@ -165,7 +170,8 @@ def understand_time(
     wished_day = format_day(wish.first_day) if wish.first_day else ""
     wished_time = format_clock(wish.at) if wish.at else ""
     dispatcher.utter_message(
-        response=PROBLEM_RESPONSES[choice.problem],
+        # No slot always comes with its reason (Choice's contract).
+        response=PROBLEM_RESPONSES[choice.problem],  # type: ignore[index]
         day=wished_day,
         wished=" ".join(part for part in (wished_day, wished_time) if part) or "på det tidspunkt",
         days_ahead=context.settings.days_ahead,
@@ -213,7 +219,10 @@ class ValidateBookingForm(UsesBookingContext, FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         # Rasa runs this validation when the form starts too; nothing has been asked yet then.
-        if tracker.get_slot("requested_slot") is None and (tracker.latest_message.get("intent") or {}).get("name") == "book_helper":
+        if (
+            tracker.get_slot("requested_slot") is None
+            and (tracker.latest_message.get("intent") or {}).get("name") == "book_helper"
+        ):
             dispatcher.utter_message(json_message=self._booking_request(tracker))
         return await super().run(dispatcher, tracker, domain)
 
@@ -225,7 +234,8 @@ class ValidateBookingForm(UsesBookingContext, FormValidationAction):
         none: that offer was reported when it was made (actions/handoff.py)."""
         reason = offered_in_last_turn(tracker.events) or Reason.ASKED_FOR_BOOKING
         topic = latest_question(tracker.events)
-        return gateway_payload(HandoffRequest(reason.value, topic, summarise(tracker.events, reason, topic)), live=False)
+        request = HandoffRequest(reason.value, topic, summarise(tracker.events, reason, topic))
+        return gateway_payload(request, live=False)
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -246,7 +256,9 @@ class ValidateBookingForm(UsesBookingContext, FormValidationAction):
         topic = latest_question(tracker.events)
         return {"booking_topic": topic} if topic else {}
 
-    def validate_booking_kind(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_booking_kind(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value in (BookingKind.CALLBACK.value, BookingKind.MEETING.value):
             return {"booking_kind": value}
         text = str(value or "")
@@ -256,11 +268,15 @@ class ValidateBookingForm(UsesBookingContext, FormValidationAction):
         dispatcher.utter_message(response="utter_booking_kind_not_understood")
         return {"booking_kind": None}
 
-    def validate_booking_topic(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_booking_topic(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = str(value or "")
         return {"booking_topic": text if text in TOPIC_LABELS else topic_from_text(text)}
 
-    def validate_booking_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_booking_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if tracker.get_slot(FAILED):
             return {"booking_time": None}
         kind = tracker.get_slot("booking_kind")
@@ -268,19 +284,25 @@ class ValidateBookingForm(UsesBookingContext, FormValidationAction):
             return {"booking_time": None}
         return understand_time(dispatcher, tracker, self.context, BookingKind(kind), value, "booking_time")
 
-    def validate_booking_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_booking_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         name = clean_first_name(value)
         if name is None:
             dispatcher.utter_message(response="utter_booking_name_not_understood")
         return {"booking_name": name}
 
-    def validate_booking_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_booking_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         phone = normalise_phone(str(value or ""))
         if phone is None:
             dispatcher.utter_message(response="utter_booking_phone_not_understood")
         return {"booking_phone": phone}
 
-    def validate_booking_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_booking_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if tracker.get_slot(FAILED):
             return {"booking_confirmed": None}
         answer = understand_yes_no(value)
@@ -320,7 +342,11 @@ class ValidateBookingForm(UsesBookingContext, FormValidationAction):
             }
         if isinstance(result, SlotTaken) and result.alternative is not None:
             dispatcher.utter_message(response="utter_booking_slot_taken", time=result.alternative.label(context.zone))
-            return {"booking_confirmed": None, "booking_time": None, TIME_OPTIONS: [result.alternative.starts_at.isoformat()]}
+            return {
+                "booking_confirmed": None,
+                "booking_time": None,
+                TIME_OPTIONS: [result.alternative.starts_at.isoformat()],
+            }
         if isinstance(result, SlotTaken):
             dispatcher.utter_message(response="utter_booking_no_free_times", days_ahead=context.settings.days_ahead)
             return {"booking_confirmed": None, FAILED: True}

@@ -6,19 +6,20 @@ Tests pass their own.
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-import os
 from functools import lru_cache
-from typing import Callable
 from zoneinfo import ZoneInfo
 
-from actions.context import municipality, utcnow
-from bot.booking.config import BookingSettings, StruggleThresholds, parse_booking_settings, parse_struggle_thresholds
+from actions.context import municipality
+from bot.booking.config import BookingSettings, StruggleThresholds, booking_settings, parse_struggle_thresholds
 from bot.booking.handoff import DEFAULT_PRESENCE_TIMEOUT, HandoffDesk, presence_timeout_from_env
 from bot.booking.service import BookingService
 from bot.config import Municipality
 from bot.store.db import Database, database_url_from_env
+from bot.times import utcnow
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ class BookingContext:
         place: Municipality,
         clock: Callable[[], datetime] = utcnow,
         presence_timeout: float = DEFAULT_PRESENCE_TIMEOUT,
-    ) -> "BookingContext":
-        settings = parse_booking_settings(place.raw, place)
+    ) -> BookingContext:
+        settings = booking_settings(place)
         return cls(
             municipality=place,
             settings=settings,

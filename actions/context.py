@@ -5,7 +5,6 @@ rasa_sdk builds action objects itself, without arguments, so the configuration i
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from functools import lru_cache
 
 from bot.config import Municipality, load_municipality
@@ -14,10 +13,6 @@ from bot.config import Municipality, load_municipality
 @lru_cache(maxsize=1)
 def municipality() -> Municipality:
     return load_municipality()
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def citizen_channel(tracker) -> str | None:

@@ -104,7 +104,11 @@ class ActionAnswerYes(UsesBookingContext, Action):
         offered = offered_in_last_turn(tracker.events)
         if offered is not None:
             return offer_person(dispatcher, tracker, self.context, offered, accepted=True)
-        asked = "utter_glad_to_help" if _last_bot_action(tracker.events) in DID_THAT_HELP_ACTIONS else "utter_how_can_i_help"
+        asked = (
+            "utter_glad_to_help"
+            if _last_bot_action(tracker.events) in DID_THAT_HELP_ACTIONS
+            else "utter_how_can_i_help"
+        )
         dispatcher.utter_message(response=asked)
         return []
 

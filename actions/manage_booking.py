@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -29,10 +29,20 @@ from actions.booking import (
 from actions.booking_context import UsesBookingContext
 from bot.booking.phone import normalise_phone
 from bot.booking.reference import normalise_reference
-from bot.booking.service import BookingView, Cancelled, Moved, NotAllowed, NotBookable, NotFound, SlotTaken
-from bot.booking.slots import as_utc
+from bot.booking.service import (
+    BookingView,
+    Cancelled,
+    CancelResult,
+    Moved,
+    MoveResult,
+    NotAllowed,
+    NotBookable,
+    NotFound,
+    SlotTaken,
+)
 from bot.booking.unit import DatabaseUnavailable
 from bot.store.models import BookingKind
+from bot.times import as_utc
 
 # manage_booking holds what the form found: {"reference", "kind", "starts_at", "verified", "has_phone"}.
 MANAGE_SLOTS = (
@@ -112,7 +122,9 @@ class ValidateManageBookingForm(UsesBookingContext, FormValidationAction):
         action = _action_in(tracker.latest_message.get("text") or "")
         return {"manage_action": action} if action else {}
 
-    def validate_manage_reference(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_manage_reference(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         code = normalise_reference(str(value or ""))
         if code is None:
             dispatcher.utter_message(response="utter_manage_reference_not_understood")
@@ -133,7 +145,9 @@ class ValidateManageBookingForm(UsesBookingContext, FormValidationAction):
         dispatcher.utter_message(response="utter_manage_cannot_check")
         return {"manage_reference": code, FAILED: True}
 
-    def validate_manage_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_manage_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         found = dict(tracker.get_slot("manage_booking") or {})
         phone = normalise_phone(str(value or ""))
         if phone is None:
@@ -154,20 +168,26 @@ class ValidateManageBookingForm(UsesBookingContext, FormValidationAction):
         dispatcher.utter_message(response="utter_manage_phone_mismatch")
         return {"manage_phone": None, "manage_booking": found}
 
-    def validate_manage_action(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_manage_action(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         action = value if value in (CANCEL, MOVE) else _action_in(str(value or ""))
         if action is None:
             dispatcher.utter_message(response="utter_manage_action_not_understood")
         return {"manage_action": action}
 
-    def validate_manage_new_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_manage_new_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if tracker.get_slot(FAILED):
             return {"manage_new_time": None}
         found = tracker.get_slot("manage_booking") or {}
         kind = BookingKind(found.get("kind", BookingKind.CALLBACK.value))
         return understand_time(dispatcher, tracker, self.context, kind, value, "manage_new_time")
 
-    def validate_manage_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_manage_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if tracker.get_slot(FAILED):
             return {"manage_confirmed": None}
         answer = understand_yes_no(value)
@@ -183,6 +203,7 @@ class ValidateManageBookingForm(UsesBookingContext, FormValidationAction):
         found = tracker.get_slot("manage_booking") or {}
         reference = found.get("reference", "")
         phone = tracker.get_slot("manage_phone")
+        result: CancelResult | MoveResult
         try:
             if tracker.get_slot("manage_action") == CANCEL:
                 result = context.bookings.cancel(reference, conversation_id=tracker.sender_id, phone=phone)
@@ -195,10 +216,18 @@ class ValidateManageBookingForm(UsesBookingContext, FormValidationAction):
         if isinstance(result, Cancelled):
             return {"manage_confirmed": True, "manage_result": "cancelled"}
         if isinstance(result, Moved):
-            return {"manage_confirmed": True, "manage_result": "moved", "manage_new_time": result.booking.starts_at.isoformat()}
+            return {
+                "manage_confirmed": True,
+                "manage_result": "moved",
+                "manage_new_time": result.booking.starts_at.isoformat(),
+            }
         if isinstance(result, SlotTaken) and result.alternative is not None:
             dispatcher.utter_message(response="utter_booking_slot_taken", time=result.alternative.label(context.zone))
-            return {"manage_confirmed": None, "manage_new_time": None, TIME_OPTIONS: [result.alternative.starts_at.isoformat()]}
+            return {
+                "manage_confirmed": None,
+                "manage_new_time": None,
+                TIME_OPTIONS: [result.alternative.starts_at.isoformat()],
+            }
         if isinstance(result, NotBookable):
             dispatcher.utter_message(response="utter_booking_time_gone")
             return {"manage_confirmed": None, "manage_new_time": None}
@@ -274,7 +303,9 @@ class ActionManageBookingDone(UsesBookingContext, Action):
         found = tracker.get_slot("manage_booking") or {}
         result = tracker.get_slot("manage_result")
         if result == "cancelled":
-            dispatcher.utter_message(response="utter_manage_cancelled", time=slot_label(self.context, found.get("starts_at")))
+            dispatcher.utter_message(
+                response="utter_manage_cancelled", time=slot_label(self.context, found.get("starts_at"))
+            )
         elif result == "moved":
             dispatcher.utter_message(
                 response="utter_manage_moved",

@@ -1,16 +1,18 @@
 """Borgerservice's opening hours, computed for today from municipality.yml."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import municipality, utcnow
+from actions.context import municipality
 from bot.config import Interval, Municipality
 from bot.danish import WEEKDAY_NAMES, format_day
+from bot.times import utcnow
 
 # How far ahead the answer looks for the next open day and for days that differ from the usual week.
 LOOK_AHEAD_DAYS = 14
@@ -31,7 +33,9 @@ def opening_hours_answer(place: Municipality, now: datetime) -> dict[str, str]:
 
     if open_now:
         closing = next(end for start, end in intervals if start <= local.time() < end)
-        today_text = f"Vi har åbent nu, til kl. {closing:%H.%M}. I dag har vi åbent {format_intervals(intervals)}{reason}."
+        today_text = (
+            f"Vi har åbent nu, til kl. {closing:%H.%M}. I dag har vi åbent {format_intervals(intervals)}{reason}."
+        )
     elif intervals and local.time() < intervals[0][0]:
         today_text = f"I dag har vi åbent {format_intervals(intervals)}{reason}."
     elif intervals:
@@ -57,7 +61,8 @@ def opening_hours_answer(place: Municipality, now: datetime) -> dict[str, str]:
         if today < day <= today + timedelta(days=LOOK_AHEAD_DAYS)
     ]
     exceptions_text = "\n".join(
-        f"{format_day(e.day).capitalize()}: {format_intervals(e.hours) or 'lukket'}" + (f" ({e.note})" if e.note else "")
+        f"{format_day(e.day).capitalize()}: {format_intervals(e.hours) or 'lukket'}"
+        + (f" ({e.note})" if e.note else "")
         for e in upcoming
     )
     return {

@@ -38,6 +38,8 @@ class ActionSessionStart(Action):
             if value is not None and name in kept_slots
         ]
         config_values = [
-            SlotSet(name, value) for name, value in municipality().answer_values().items() if name in domain.get("slots", {})
+            SlotSet(name, value)
+            for name, value in municipality().answer_values().items()
+            if name in domain.get("slots", {})
         ]
         return [SessionStarted(), *carried_over, *config_values, ActionExecuted("action_listen")]

@@ -10,8 +10,8 @@ import logging
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 from bot.config import ConfigError, Settings
@@ -140,7 +140,7 @@ def gateway(args: argparse.Namespace) -> int:
     import uvicorn
 
     uvicorn.run(
-        "bot.gateway.app:create_app",
+        "bot.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,

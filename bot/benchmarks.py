@@ -51,14 +51,18 @@ async def rasa_user(session: aiohttp.ClientSession, stack: Stack, texts: list[st
         if time.monotonic() > deadline:
             break
         started = time.perf_counter()
-        async with session.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}) as reply:
+        async with session.post(
+            f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+        ) as reply:
             await reply.read()
             reply.raise_for_status()
         latencies.append((time.perf_counter() - started) * 1000)
     return latencies
 
 
-async def rasa_load(stack: Stack, texts: list[str], users: int, per_user: int, budget: float) -> tuple[list[float], float]:
+async def rasa_load(
+    stack: Stack, texts: list[str], users: int, per_user: int, budget: float
+) -> tuple[list[float], float]:
     deadline = time.monotonic() + budget
     timeout = aiohttp.ClientTimeout(total=REPLY_TIMEOUT)
     async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -75,14 +79,18 @@ async def widget_citizen(stack: Stack, texts: list[str], budget: float) -> list[
     latencies = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=budget + 30)) as session:
         async with session.ws_connect(url, origin=stack.gateway_url) as socket:
-            await socket.send_json({"type": "hello", "visitor_id": uuid.uuid4().hex, "conversation_id": None, "after": 0})
+            await socket.send_json(
+                {"type": "hello", "visitor_id": uuid.uuid4().hex, "conversation_id": None, "after": 0}
+            )
             await socket.send_json({"type": "start"})
             await _until(socket, lambda m: m.get("type") == "message" and m["message"].get("sender") == "bot")
             for text in texts:
                 if time.monotonic() > deadline:
                     break
                 started = time.perf_counter()
-                await socket.send_json({"type": "message", "client_id": uuid.uuid4().hex, "text": text, "payload": None})
+                await socket.send_json(
+                    {"type": "message", "client_id": uuid.uuid4().hex, "text": text, "payload": None}
+                )
                 await _until(socket, lambda m: m.get("type") == "message" and m["message"].get("sender") == "bot")
                 latencies.append((time.perf_counter() - started) * 1000)
                 # Drain the rest of this answer ("Hjalp det?") so it is not taken for the next reply.

@@ -23,10 +23,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
-
 
 PROJECT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 300.0  # Rasa imports TensorFlow and loads the model: a minute or two on a busy 2-core machine

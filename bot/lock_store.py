@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Callable, Mapping, Optional, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from rasa.core.lock import TicketLock
@@ -25,7 +26,7 @@ from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, Lo
 from bot.config import ConfigError, redis_key_prefix
 
 Result = TypeVar("Result")
-LockChange = Callable[[Optional[TicketLock]], "tuple[Result, Optional[TicketLock]]"]
+LockChange = Callable[[TicketLock | None], "tuple[Result, TicketLock | None]"]
 _URL_FORM = "redis://[:password@]host[:port][/db] (rediss:// for TLS)"
 
 
@@ -98,7 +99,7 @@ class AtomicRedisLockStore(RedisLockStore):
                     continue
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        def take_ticket(lock: Optional[TicketLock]) -> tuple[int, TicketLock]:
+        def take_ticket(lock: TicketLock | None) -> tuple[int, TicketLock]:
             lock = lock or self.create_lock(conversation_id)
             return lock.issue_ticket(lock_lifetime), lock
 
@@ -108,7 +109,7 @@ class AtomicRedisLockStore(RedisLockStore):
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
     def update_lock(self, conversation_id: str) -> None:
-        def drop_expired(lock: Optional[TicketLock]) -> tuple[None, Optional[TicketLock]]:
+        def drop_expired(lock: TicketLock | None) -> tuple[None, TicketLock | None]:
             if lock:
                 lock.remove_expired_tickets()
             return None, lock
@@ -121,7 +122,7 @@ class AtomicRedisLockStore(RedisLockStore):
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Give back the ticket; the lock goes with the last ticket (in the same step, so no one's is lost)."""
 
-        def give_back(lock: Optional[TicketLock]) -> tuple[None, Optional[TicketLock]]:
+        def give_back(lock: TicketLock | None) -> tuple[None, TicketLock | None]:
             if lock:
                 lock.remove_ticket_for(ticket_number)
             return None, lock
@@ -129,7 +130,7 @@ class AtomicRedisLockStore(RedisLockStore):
         self._change(conversation_id, give_back)
 
 
-def lock_store_from_env(env: Optional[Mapping[str, str]] = None) -> LockStore:
+def lock_store_from_env(env: Mapping[str, str] | None = None) -> LockStore:
     """AtomicRedisLockStore on REDIS_URL (keys prefixed by REDIS_KEY_PREFIX) if set, else in memory."""
     env = os.environ if env is None else env
     url = env.get("REDIS_URL", "").strip()
@@ -147,5 +148,5 @@ class RedisUrlLockStore:
     this one hands back the store `lock_store_from_env` picks, so Rasa works with that store itself
     (nothing in between to miss one of its methods)."""
 
-    def __new__(cls, endpoint_config: Any = None, env: Optional[Mapping[str, str]] = None) -> LockStore:  # type: ignore[misc]
+    def __new__(cls, endpoint_config: Any = None, env: Mapping[str, str] | None = None) -> LockStore:
         return lock_store_from_env(env)

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 import uuid
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.supervisor import url_ready
 
@@ -84,7 +85,9 @@ class Screen:
         """Print one event from the gateway; False once the conversation is over (deleted)."""
         if event["type"] == "message" and event["message"]["sender"] != "citizen":
             message = event["message"]
-            who = {"bot": "Chatbot", "staff": message.get("staff_name") or "Medarbejder"}.get(message["sender"], "Besked")
+            who = {"bot": "Chatbot", "staff": message.get("staff_name") or "Medarbejder"}.get(
+                message["sender"], "Besked"
+            )
             self.write(f"\n{who}: {message['text']}")
             self.buttons = list(message.get("buttons") or [])
             for number, button in enumerate(self.buttons, 1):
@@ -110,13 +113,14 @@ async def _talk(
     read_line: Callable[[], Awaitable[str | None]] | None = None,
     write: Callable[[str], None] = print,
 ) -> int:
-    import websockets
+    from websockets.client import connect
+    from websockets.typing import Origin
 
     visitor = uuid.uuid4().hex
     screen = Screen(write)
     read_line = read_line or _read_terminal_line
     write('Skriv til chatbotten. Tryk Ctrl-D eller skriv "farvel" for at slutte.\n')
-    async with websockets.connect(gateway.replace("http", "ws", 1) + "/ws", origin=gateway) as socket:
+    async with connect(gateway.replace("http", "ws", 1) + "/ws", origin=Origin(gateway)) as socket:
         await socket.send(json.dumps({"type": "hello", "visitor_id": visitor, "conversation_id": None, "after": 0}))
         await socket.send(json.dumps({"type": "start"}))
 
@@ -133,7 +137,9 @@ async def _talk(
             text, payload = screen.typed(line)
             if not text:
                 continue
-            await socket.send(json.dumps({"type": "message", "client_id": uuid.uuid4().hex, "text": text, "payload": payload}))
+            await socket.send(
+                json.dumps({"type": "message", "client_id": uuid.uuid4().hex, "text": text, "payload": payload})
+            )
             if text.lower() in ("farvel", "hej hej"):
                 await asyncio.sleep(2)
                 break

@@ -5,7 +5,7 @@ keeps a single setting for the whole installation (SQLite by default, PostgreSQL
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
@@ -18,10 +18,10 @@ from bot.store.db import database_url_from_env
 class DatabaseUrlTrackerStore(SQLTrackerStore):
     def __init__(
         self,
-        domain: Optional[Domain] = None,
-        host: Optional[str] = None,
-        event_broker: Optional[EventBroker] = None,
-        url: Optional[str] = None,
+        domain: Domain | None = None,
+        host: str | None = None,
+        event_broker: EventBroker | None = None,
+        url: str | None = None,
         **kwargs: Any,
     ) -> None:
         parsed = make_url(url or database_url_from_env())

@@ -23,7 +23,11 @@ def fingerprint(root: Path = PROJECT_ROOT, inputs: tuple[str, ...] = TRAINING_IN
     digest = hashlib.sha256()
     for name in inputs:
         path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if path.is_dir()
+            else [path]
+        )
         for file in files:
             digest.update(str(file.relative_to(root)).encode())
             digest.update(file.read_bytes() if file.exists() else b"<missing>")

@@ -15,6 +15,29 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 pytest_plugins = ["tests.support.gateway_fixtures"]
 
 
+# The slow kinds, each marked by what a test uses, so a new test gets its marker without anyone
+# remembering to add it; `make test-fast` leaves them out, `make test` runs them all.
+def _slow_kinds(item: pytest.Item) -> set[str]:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    path = Path(str(item.fspath)).resolve()
+    kinds = set()
+    if "trained_model" in fixtures:
+        kinds.add("model")
+    if "live_stack" in fixtures or "full_stack" in path.stem:
+        kinds.add("full_stack")
+    if path.is_relative_to(PROJECT_ROOT / "tests" / "browser") or {"browser", "page"} & fixtures:
+        kinds.add("browser")
+    if "two_replicas" in fixtures:
+        kinds.add("scaleout")
+    return kinds
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for kind in sorted(_slow_kinds(item)):
+            item.add_marker(kind)
+
+
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory) -> Path:
     """A real model trained from this checkout's data, domain and config, once per session.

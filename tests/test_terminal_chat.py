@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.config import load_municipality
-from bot.gateway import create_app
+from bot.app import create_app
 from bot.terminal_chat import _talk
 from tests.support.gateway_fixtures import gateway_settings_for
 from tests.support.servers import serve_in_thread

@@ -13,15 +13,15 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from bot.booking.availability import read_availability, schedule_is_loaded
-from bot.booking.config import parse_booking_settings
+from bot.booking.config import booking_settings
 from bot.booking.phone import format_phone
 from bot.booking.service import BookingService
-from bot.booking.slots import as_utc
 from bot.booking.unit import DatabaseUnavailable, unit_of_work
 from bot.config import ConfigError, load_municipality
 from bot.danish import WEEKDAY_NAMES, format_day, format_moment, topic_label
 from bot.store.db import Database, database_url_from_env
 from bot.store.models import Booking, BookingKind, BookingStatus
+from bot.times import as_utc
 
 KIND_NAMES = {BookingKind.CALLBACK: "opkald", BookingKind.MEETING: "møde"}
 
@@ -30,7 +30,7 @@ def _service() -> BookingService:
     place = load_municipality()
     database = Database(database_url_from_env())
     database.upgrade()
-    return BookingService(database, parse_booking_settings(place.raw, place), place.timezone)
+    return BookingService(database, booking_settings(place), place.timezone)
 
 
 def load_schedule(args: argparse.Namespace) -> int:
@@ -83,7 +83,8 @@ def list_bookings(args: argparse.Namespace) -> int:
     for row in rows:
         phone = f" {format_phone(row.phone)}" if row.phone else ""
         when = format_moment(as_utc(row.starts_at).astimezone(service.zone))
-        print(f"{row.reference}  {when}  {KIND_NAMES[BookingKind(row.kind)]:7} {row.first_name}{phone}  {topic_label(row.topic)}")
+        kind = KIND_NAMES[BookingKind(row.kind)]
+        print(f"{row.reference}  {when}  {kind:7} {row.first_name}{phone}  {topic_label(row.topic)}")
     if not rows:
         print(f"No bookings in the next {args.days} days.")
     return 0
@@ -95,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     load = commands.add_parser("load-schedule", help="copy the schedule from municipality.yml into the database")
     load.add_argument("--replace", action="store_true", help="replace the schedule already in the database")
     load.set_defaults(handler=load_schedule)
-    commands.add_parser("schedule", help="show the schedule in use and the next free times").set_defaults(handler=show_schedule)
+    commands.add_parser("schedule", help="show the schedule in use and the next free times").set_defaults(
+        handler=show_schedule
+    )
     listing = commands.add_parser("bookings", help="list the coming bookings")
     listing.add_argument("--days", type=int, default=7)
     listing.set_defaults(handler=list_bookings)

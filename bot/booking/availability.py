@@ -5,9 +5,9 @@ change the hours without a restart; `load_schedule(..., replace=True)` copies th
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time
-from typing import Mapping
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from bot.booking.config import BookingSettings, Interval
 from bot.store.models import AvailabilityException, AvailabilityRule, BookingKind
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Window:
     start: time
     end: time
@@ -128,5 +128,7 @@ def _merge(rows: list[AvailabilityExceptionRow]) -> list[AvailabilityExceptionRo
         elif not previous.hours or not row.hours:
             merged[row.kind] = AvailabilityExceptionRow(row.kind, (), previous.note or row.note)
         else:
-            merged[row.kind] = AvailabilityExceptionRow(row.kind, tuple(sorted(previous.hours + row.hours)), previous.note)
+            merged[row.kind] = AvailabilityExceptionRow(
+                row.kind, tuple(sorted(previous.hours + row.hours)), previous.note
+            )
     return list(merged.values())

@@ -5,13 +5,13 @@ The weekly hours and exceptions are copied into the database the first time they
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from bot.config import CLOSED, WEEKDAYS, ConfigError, Interval, Municipality, parse_intervals
 from bot.store.models import BookingKind
-
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,9 @@ def parse_booking_settings(raw: Mapping[str, Any], municipality: Municipality | 
         unknown = set(hours_section) - set(WEEKDAYS)
         if unknown:
             raise ConfigError(f"{where}.hours: unknown weekday(s) {sorted(unknown)}; use {', '.join(WEEKDAYS)}")
-        hours = {i: parse_intervals(hours_section.get(name), f"{where}.hours.{name}") for i, name in enumerate(WEEKDAYS)}
+        hours = {
+            i: parse_intervals(hours_section.get(name), f"{where}.hours.{name}") for i, name in enumerate(WEEKDAYS)
+        }
         schedules[kind] = KindSchedule(slot_minutes, hours)
 
     exceptions = []
@@ -119,6 +121,11 @@ def parse_booking_settings(raw: Mapping[str, Any], municipality: Municipality | 
         schedules=schedules,
         exceptions=tuple(exceptions),
     )
+
+
+def booking_settings(municipality: Municipality) -> BookingSettings:
+    """The booking rules of the municipality's file, as every part that books reads them."""
+    return parse_booking_settings(municipality.raw, municipality)
 
 
 def parse_struggle_thresholds(raw: Mapping[str, Any]) -> StruggleThresholds:

@@ -10,9 +10,10 @@ only writer of conversations and handoffs.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from bot.booking.unit import unit_of_work
 from bot.config import Municipality, env_number
 from bot.store.db import Database
 from bot.store.models import Presence, StaffMember, StaffPresence
+from bot.times import utcnow
 
 # How long "online" lasts without a sign of life from the staff member's console. The console reads
 # the same variable to set quiet members away; the action server reads it here.
@@ -80,10 +82,6 @@ def gateway_payload(request: HandoffRequest, live: bool) -> dict[str, Any]:
     }
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class HandoffDesk:
     """Decides who helps: a staff member now, or a booked time."""
 
@@ -91,7 +89,7 @@ class HandoffDesk:
         self,
         database: Database,
         municipality: Municipality,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         presence_timeout: float = DEFAULT_PRESENCE_TIMEOUT,
     ) -> None:
         self.database = database

@@ -61,7 +61,9 @@ _QUARTER_TO = re.compile(r"\bkvart (?:i|på) (\d{1,2})\b")
 _BETWEEN = re.compile(rf"\bmellem (?:{_CLOCK} )?{_HHMM} og (?:{_CLOCK} )?{_HHMM}\b")
 _AFTER = re.compile(rf"\b(?:efter|fra) (?:{_CLOCK} )?{_HHMM}\b")
 _BEFORE = re.compile(rf"\b(?:før|inden|senest) (?:{_CLOCK} )?{_HHMM}\b")
-_AT = re.compile(rf"(?:\b{_CLOCK} ?|\bved |\bomkring |\bca\.? |\b){_HHMM}\b(?! ?[./-] ?\d)(?!\.? ?(?:{'|'.join(_MONTHS)})\b)")
+_AT = re.compile(
+    rf"(?:\b{_CLOCK} ?|\bved |\bomkring |\bca\.? |\b){_HHMM}\b(?! ?[./-] ?\d)(?!\.? ?(?:{'|'.join(_MONTHS)})\b)"
+)
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2}) ?[./-] ?(\d{1,2})(?: ?[./-] ?(\d{2,4}))?\b")
 _NAMED_DATE = re.compile(rf"\b(\d{{1,2}})\.? ?({'|'.join(sorted(_MONTHS, key=len, reverse=True))})\b\.?(?: (\d{{4}}))?")
@@ -106,9 +108,16 @@ def _find_day(text: str, today: date) -> tuple[date | None, date | None, bool, s
         (re.compile(r"\bi (?=formiddag|eftermiddag|aften)"), lambda m: (today, today, False)),
         (
             re.compile(r"\bnæste uge\b|\bugen efter\b"),
-            lambda m: (today + timedelta(days=7 - today.weekday()), today + timedelta(days=13 - today.weekday()), False),
+            lambda m: (
+                today + timedelta(days=7 - today.weekday()),
+                today + timedelta(days=13 - today.weekday()),
+                False,
+            ),
         ),
-        (re.compile(r"\b(?:i|denne) uge(?:n)?\b"), lambda m: (today, today + timedelta(days=6 - today.weekday()), False)),
+        (
+            re.compile(r"\b(?:i|denne) uge(?:n)?\b"),
+            lambda m: (today, today + timedelta(days=6 - today.weekday()), False),
+        ),
     ]
     for pattern, build in rules:
         match = pattern.search(text)

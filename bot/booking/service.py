@@ -6,9 +6,9 @@ before writing; the loser of a race gets the next free slot offered instead.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Union
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
@@ -19,10 +19,11 @@ from bot.booking.availability import Availability, load_schedule, read_availabil
 from bot.booking.config import BookingSettings
 from bot.booking.phrases import TimeWish
 from bot.booking.reference import new_reference, normalise_reference
+from bot.booking.slots import Choice, Slot, bookable_range, choose_slot, free_slots, slots_on
 from bot.booking.unit import DatabaseUnavailable, unit_of_work
-from bot.booking.slots import Choice, Slot, as_utc, bookable_range, choose_slot, free_slots, slots_on
 from bot.store.db import Database
 from bot.store.models import Booking, BookingKind, BookingStatus, utcnow
+from bot.times import as_utc
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class BookingView:
     summary: str | None
 
     @classmethod
-    def of(cls, booking: Booking) -> "BookingView":
+    def of(cls, booking: Booking) -> BookingView:
         return cls(
             id=booking.id,
             reference=booking.reference,
@@ -117,15 +118,11 @@ class Moved:
     previous: Slot
 
 
-BookResult = Union[Booked, SlotTaken, NotBookable]
-CancelResult = Union[Cancelled, NotFound, NotAllowed]
-MoveResult = Union[Moved, SlotTaken, NotBookable, NotFound, NotAllowed]
+BookResult = Booked | SlotTaken | NotBookable
+CancelResult = Cancelled | NotFound | NotAllowed
+MoveResult = Moved | SlotTaken | NotBookable | NotFound | NotAllowed
 
 _CONVERSATION_ID_LENGTH = Booking.__table__.c.conversation_id.type.length
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class BookingService:
@@ -136,7 +133,7 @@ class BookingService:
         database: Database,
         settings: BookingSettings,
         zone: ZoneInfo,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.database = database
         self.settings = settings
@@ -170,7 +167,9 @@ class BookingService:
             self.clock(), self.zone, self.settings.days_ahead, self.settings.minimum_notice_minutes
         )
 
-    def _read(self, session: Session, kind: BookingKind, earliest: datetime, last_day: date) -> tuple[Availability, set[datetime]]:
+    def _read(
+        self, session: Session, kind: BookingKind, earliest: datetime, last_day: date
+    ) -> tuple[Availability, set[datetime]]:
         availability = read_availability(session, earliest.astimezone(self.zone).date(), last_day)
         horizon = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=self.zone)
         taken = session.scalars(
@@ -219,7 +218,11 @@ class BookingService:
             return None
         availability = read_availability(session, local_day, local_day)
         return next(
-            (s for s in slots_on(local_day, availability.windows_on(kind, local_day), kind, self.zone) if s.starts_at == starts_at),
+            (
+                s
+                for s in slots_on(local_day, availability.windows_on(kind, local_day), kind, self.zone)
+                if s.starts_at == starts_at
+            ),
             None,
         )
 

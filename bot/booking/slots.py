@@ -6,15 +6,16 @@ Times are UTC inside, Europe/Copenhagen (the municipality's zone) wherever a cit
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from bot.booking.availability import Window
 from bot.booking.phrases import TimeWish
 from bot.danish import format_moment
 from bot.store.models import BookingKind
+from bot.times import as_utc
 
 
 @dataclass(frozen=True, order=True)
@@ -29,13 +30,6 @@ class Slot:
     def label(self, zone: ZoneInfo) -> str:
         """'tirsdag 24. nov. kl. 10.00'"""
         return format_moment(self.local(zone))
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
 
 
 WindowsOn = Callable[[date], Sequence[Window]]

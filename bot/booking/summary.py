@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 from bot.booking.struggle import DID_THAT_HELP_ACTIONS, Event, Reason, current_session, intent_of, reason_label
 from bot.danish import TOPIC_LABELS, is_question, topic_label
@@ -40,7 +40,7 @@ def summarise(events: Sequence[Event], reason: Reason | str | None, topic: str |
             in_form = bool(event.get("name"))
         elif kind == "user":
             intent = intent_of(event)
-            if is_question(intent):
+            if intent is not None and is_question(intent):
                 asked[intent] += 1
             if last_action in DID_THAT_HELP_ACTIONS and intent == "deny":
                 not_helped += 1

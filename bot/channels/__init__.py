@@ -1,1 +1,1 @@
-"""Channels the gateway speaks besides its own web widget (which lives in `bot.gateway.widget_socket`)."""
+"""The channels citizens write from: the web widget (`web`) and Telegram (`telegram`), both on the gateway's core."""

@@ -84,7 +84,9 @@ def _account(row: StaffMember, presence: Presence | None = None) -> StaffAccount
     )
 
 
-def add_staff(db: Database, username: str, first_name: str, password: str, role: StaffRole = StaffRole.STAFF) -> StaffAccount:
+def add_staff(
+    db: Database, username: str, first_name: str, password: str, role: StaffRole = StaffRole.STAFF
+) -> StaffAccount:
     name = _check_username(username)
     first = first_name.strip()
     if not first or len(first) > 64:
@@ -93,7 +95,9 @@ def add_staff(db: Database, username: str, first_name: str, password: str, role:
     with db.session() as session:
         if session.scalar(select(StaffMember.id).where(func.lower(StaffMember.username) == name)) is not None:
             raise AccountError(f"there is already a staff member called {name!r}")
-        row = StaffMember(username=name, first_name=first, password_hash=hash_password(password), role=role, active=True)
+        row = StaffMember(
+            username=name, first_name=first, password_hash=hash_password(password), role=role, active=True
+        )
         session.add(row)
         session.flush()
         return _account(row)
@@ -102,7 +106,9 @@ def add_staff(db: Database, username: str, first_name: str, password: str, role:
 def find_staff(db: Database, username: str) -> tuple[StaffAccount, str] | None:
     """The account and its password hash, by user name (any case)."""
     with db.session() as session:
-        row = session.scalars(select(StaffMember).where(func.lower(StaffMember.username) == normalise_username(username))).first()
+        row = session.scalars(
+            select(StaffMember).where(func.lower(StaffMember.username) == normalise_username(username))
+        ).first()
         return (_account(row), row.password_hash) if row else None
 
 
@@ -117,7 +123,9 @@ def list_staff(db: Database) -> list[StaffAccount]:
 
 
 def _require(session, username: str) -> StaffMember:
-    row = session.scalars(select(StaffMember).where(func.lower(StaffMember.username) == normalise_username(username))).first()
+    row = session.scalars(
+        select(StaffMember).where(func.lower(StaffMember.username) == normalise_username(username))
+    ).first()
     if row is None:
         raise AccountError(f"no staff member called {normalise_username(username)!r}")
     return row

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import func, select
 from starlette.requests import Request
@@ -11,9 +12,9 @@ from starlette.responses import JSONResponse, Response
 from bot.console import audit
 from bot.console.auth import console_of, staff_api
 from bot.console.desk import Refused, canned_answers
-from bot.console.pages import CONVERSATION_ID
 from bot.console.presence import get_presence, set_presence
 from bot.store import Database, Message, Presence
+from bot.store.models import CONVERSATION_ID
 
 
 def refused(error: Refused) -> JSONResponse:

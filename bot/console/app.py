@@ -1,13 +1,12 @@
 """The staff console as one object the gateway wires in: its routes, and its background watch.
 
 `create_app` adds `console.routes()` to the gateway's and runs `start()` / `stop()` in its lifespan;
-everything else reaches the console through `request.app.state.console`.
+every handler reaches the console's parts through `console_of(request)` (`bot.console.context`).
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
 from pathlib import Path
 
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -15,15 +14,9 @@ from starlette.staticfiles import StaticFiles
 
 from bot.config import Municipality
 from bot.console import api, pages
-from bot.console.auth import PASSWORD_CHECKS_AT_ONCE
-from bot.console.bookings import BookingDesk
-from bot.console.desk import Desk
-from bot.console.rendering import Renderer
-from bot.console.sessions import SessionStore
+from bot.console.context import ConsoleContext
 from bot.console.settings import ConsoleSettings
 from bot.console.socket import staff_socket
-from bot.console.throttle import LoginThrottle
-from bot.console.watch import HandoffWatch
 from bot.gateway.conversations import ConversationService
 from bot.gateway.delivery import Delivery
 from bot.store import Database
@@ -33,7 +26,9 @@ STATIC = Path(__file__).with_name("static")
 PUBLIC_PATHS = frozenset({"/staff/login", "/staff/static"})
 
 
-class Console:
+class Console(ConsoleContext):
+    """The console's parts, its routes and its background watch."""
+
     def __init__(
         self,
         db: Database,
@@ -42,20 +37,7 @@ class Console:
         municipality: Municipality,
         settings: ConsoleSettings,
     ) -> None:
-        self.db = db
-        self.service = service
-        self.delivery = delivery
-        self.municipality = municipality
-        self.settings = settings
-        self.sessions = SessionStore(
-            db, timedelta(hours=settings.session_hours), timedelta(minutes=settings.session_idle_minutes)
-        )
-        self.throttle = LoginThrottle(db)
-        self.password_checks = asyncio.Semaphore(PASSWORD_CHECKS_AT_ONCE)
-        self.desk = Desk(db, service)
-        self.bookings = BookingDesk(db, service, municipality)
-        self.watch = HandoffWatch(db, service, municipality, settings)
-        self.renderer = Renderer(municipality.timezone, municipality.name)
+        super().__init__(db, service, delivery, municipality, settings)
         self._watch_task: asyncio.Task[None] | None = None
 
     def routes(self) -> list[BaseRoute]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import secrets
-from typing import TYPE_CHECKING, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
 from starlette.requests import HTTPConnection, Request
@@ -20,12 +20,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from bot.console import audit
 from bot.console.accounts import find_staff, needs_rehash, password_matches, rehash
+from bot.console.context import ConsoleContext, console_of
 from bot.console.rendering import refused_page
 from bot.console.sessions import StaffIdentity, same_token
 from bot.gateway.security import origin_allowed
-
-if TYPE_CHECKING:
-    from bot.console.app import Console
 
 SESSION_COOKIE = "bh_staff"
 LOGIN_COOKIE = "bh_staff_login"
@@ -45,13 +43,9 @@ def session_topic(session_id: str) -> str:
     return f"staff-session:{session_id}"
 
 
-async def end_session(console: "Console", session_id: str) -> None:
+async def end_session(console: ConsoleContext, session_id: str) -> None:
     await asyncio.to_thread(console.sessions.revoke, session_id)
     await console.delivery.publish(session_topic(session_id), {"type": "signed_out"})
-
-
-def console_of(connection: HTTPConnection) -> "Console":
-    return connection.app.state.console
 
 
 async def identify(connection: HTTPConnection) -> StaffIdentity | None:
@@ -75,7 +69,9 @@ def secure_cookies(request: Request) -> bool:
     return request.url.scheme == "https" if configured is None else configured
 
 
-def set_cookie(response: Response, request: Request, name: str, value: str, path: str = "/staff", max_age: int | None = None) -> None:
+def set_cookie(
+    response: Response, request: Request, name: str, value: str, path: str = "/staff", max_age: int | None = None
+) -> None:
     response.set_cookie(
         name, value, max_age=max_age, path=path, httponly=True, samesite="strict", secure=secure_cookies(request)
     )
@@ -98,8 +94,9 @@ async def _csrf_ok(request: Request, staff: StaffIdentity) -> bool:
     if given is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        given = (await request.form()).get(CSRF_FIELD)
-    return same_token(given if isinstance(given, str) else None, staff.csrf_token)
+        field = (await request.form()).get(CSRF_FIELD)
+        given = field if isinstance(field, str) else None
+    return same_token(given, staff.csrf_token)
 
 
 def staff_page(admin: bool = False) -> Callable[[Endpoint], Endpoint]:
@@ -117,7 +114,9 @@ def staff_page(admin: bool = False) -> Callable[[Endpoint], Endpoint]:
             if admin and not staff.is_admin:
                 return await refused_page(request, staff, 403, "Kun administratorer kan se denne side.")
             if request.method not in SAFE_METHODS and not await _csrf_ok(request, staff):
-                return await refused_page(request, staff, 403, "Formularen var for gammel. Gå tilbage, opdater siden, og prøv igen.")
+                return await refused_page(
+                    request, staff, 403, "Formularen var for gammel. Gå tilbage, opdater siden, og prøv igen."
+                )
             request.state.staff = staff
             return await endpoint(request)
 
@@ -160,8 +159,6 @@ def new_login_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-# An argon2 check takes 64 MiB for its moment; this many at once at most, the rest wait their turn.
-PASSWORD_CHECKS_AT_ONCE = 2
 TOO_MANY_ATTEMPTS = "For mange forkerte forsøg. Vent {seconds} sekunder, og prøv igen."
 
 

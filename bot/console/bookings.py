@@ -12,17 +12,18 @@ from datetime import date, datetime, time, timezone
 
 from sqlalchemy import delete, select, update
 
-from bot.booking.config import parse_booking_settings
+from bot.booking.config import booking_settings
 from bot.booking.phone import format_phone
 from bot.booking.service import BookingService, Cancelled
 from bot.config import Municipality
 from bot.console import audit, texts
 from bot.console.desk import Refused
-from bot.console.sessions import StaffIdentity, as_utc
+from bot.console.sessions import StaffIdentity
 from bot.danish import WEEKDAY_NAMES, format_day, format_moment, topic_label
 from bot.gateway.conversations import ConversationNotFound, ConversationService
 from bot.store import AvailabilityException, AvailabilityRule, Booking, BookingKind, BookingStatus, Database
 from bot.store.models import utcnow
+from bot.times import as_utc
 
 KIND_LABELS = {BookingKind.CALLBACK: "Opringning", BookingKind.MEETING: "Møde i borgerservice"}
 STATUS_LABELS = {
@@ -87,8 +88,7 @@ class BookingDesk:
 
     def _bookings(self) -> BookingService:
         # Built when needed: a municipality.yml without booking rules still gives a working console.
-        settings = parse_booking_settings(self.municipality.raw, self.municipality)
-        return BookingService(self.db, settings, self.zone)
+        return BookingService(self.db, booking_settings(self.municipality), self.zone)
 
     def _line(self, row: Booking) -> BookingLine:
         local = as_utc(row.starts_at).astimezone(self.zone)
@@ -192,7 +192,9 @@ class BookingDesk:
                     day=row.day,
                     day_label=format_day(row.day),
                     kind_label=KIND_LABELS[BookingKind(row.kind)] if row.kind else "Begge",
-                    hours=f"{_clock(row.start_time)}-{_clock(row.end_time)}" if row.start_time and row.end_time else "Lukket",
+                    hours=f"{_clock(row.start_time)}-{_clock(row.end_time)}"
+                    if row.start_time and row.end_time
+                    else "Lukket",
                     note=row.note or "",
                 )
                 for row in session.scalars(
@@ -214,7 +216,9 @@ class BookingDesk:
             raise Refused(400, "Vælg en ugedag, og skriv en længde mellem 5 og 240 minutter.")
         first, last = _interval(start, end)
         with self.db.session() as session:
-            session.add(AvailabilityRule(kind=parsed_kind, weekday=day, start_time=first, end_time=last, slot_minutes=minutes))
+            session.add(
+                AvailabilityRule(kind=parsed_kind, weekday=day, start_time=first, end_time=last, slot_minutes=minutes)
+            )
 
     def delete_rule(self, rule_id: int) -> None:
         with self.db.session() as session:
@@ -231,7 +235,9 @@ class BookingDesk:
             first, last = _interval(start, end)
         with self.db.session() as session:
             session.add(
-                AvailabilityException(day=when, kind=parsed_kind, start_time=first, end_time=last, note=note.strip()[:128])
+                AvailabilityException(
+                    day=when, kind=parsed_kind, start_time=first, end_time=last, note=note.strip()[:128]
+                )
             )
 
     def delete_exception(self, exception_id: int) -> None:

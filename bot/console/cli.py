@@ -22,10 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--admin", action="store_true", help="may also see the audit log and edit helpers' hours")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     actions.add_parser("list", help="list staff accounts", description="list staff accounts")
-    passwd = actions.add_parser("passwd", help="set a new password (signs out every browser)", description="set a new password")
+    passwd = actions.add_parser(
+        "passwd", help="set a new password (signs out every browser)", description="set a new password"
+    )
     passwd.add_argument("username")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    disable = actions.add_parser("disable", help="stop an account from logging in (signs it out)", description="disable an account")
+    disable = actions.add_parser(
+        "disable", help="stop an account from logging in (signs it out)", description="disable an account"
+    )
     disable.add_argument("username")
     enable = actions.add_parser("enable", help="let a disabled account log in again", description="enable an account")
     enable.add_argument("username")
@@ -52,10 +56,16 @@ def run(args: argparse.Namespace) -> int:
         elif action == "list":
             accounts = list_staff(database)
             if not accounts:
-                print("No staff accounts yet. Create the first admin with: python -m bot staff add <name> --first-name <Fornavn> --admin")
+                print(
+                    "No staff accounts yet. Create the first admin with: "
+                    "python -m bot staff add <name> --first-name <Fornavn> --admin"
+                )
             for account in accounts:
                 state = "active" if account.active else "disabled"
-                print(f"{account.username:<20} {account.first_name:<16} {account.role.value:<6} {state:<9} {account.presence.value}")
+                print(
+                    f"{account.username:<20} {account.first_name:<16} {account.role.value:<6} "
+                    f"{state:<9} {account.presence.value}"
+                )
         elif action == "passwd":
             set_password(database, args.username, _password(args.password_stdin))
             print(f"New password set for {args.username!r}; their browsers are signed out.")

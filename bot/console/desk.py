@@ -15,21 +15,19 @@ from sqlalchemy import delete, func, select
 
 from bot.booking.struggle import reason_label
 from bot.console import audit
-from bot.console.sessions import StaffIdentity, as_utc
+from bot.console.sessions import StaffIdentity
 from bot.danish import topic_label
 from bot.gateway import satisfaction
 from bot.gateway.conversations import ConversationNotFound, ConversationService, MessageRejected, Seen
+from bot.gateway.views import ConversationView
 from bot.privacy import redact
 from bot.store import Booking, Conversation, ConversationState, Database, Message, Sender, StaffMember
 from bot.store.models import CannedAnswer, ConversationNote
+from bot.times import iso
 
 MAX_REPLY_LENGTH = 4000
 MAX_NOTE_LENGTH = 2000
 CHANNEL_LABELS = {"web": "Web-chat", "telegram": "Telegram"}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return as_utc(moment).isoformat() if moment else None
 
 
 class Refused(Exception):
@@ -42,20 +40,13 @@ class Refused(Exception):
 
 
 def _conversation_dict(row: Conversation, assigned_name: str | None, waiting_messages: int = 0) -> dict[str, Any]:
+    """The conversation as every channel sees it, plus what staff see: labels, names, satisfaction."""
     return {
-        "id": row.id,
-        "channel": row.channel,
+        **ConversationView.of(row).to_dict(),
         "channel_label": CHANNEL_LABELS.get(row.channel, row.channel),
-        "state": ConversationState(row.state).value,
         "reason": row.handoff_reason,
         "reason_label": reason_label(row.handoff_reason) if row.handoff_reason else None,
-        "topic": row.topic,
         "topic_label": topic_label(row.topic) if row.topic else None,
-        "summary": row.summary,
-        "waiting_since": _iso(row.waiting_since),
-        "created_at": _iso(row.created_at),
-        "updated_at": _iso(row.updated_at),
-        "assigned_staff_id": row.assigned_staff_id,
         "assigned_name": assigned_name,
         "satisfaction": row.satisfaction,
         "citizen_messages": waiting_messages,
@@ -90,8 +81,14 @@ class Desk:
                         .group_by(Message.conversation_id)
                     ).all()
                 )
-                waiting = [_conversation_dict(r, n, counts.get(r.id, 0)) for r, n in rows if r.state == ConversationState.WAITING]
-                active = [_conversation_dict(r, n, counts.get(r.id, 0)) for r, n in rows if r.state == ConversationState.HUMAN]
+                waiting = [
+                    _conversation_dict(r, n, counts.get(r.id, 0))
+                    for r, n in rows
+                    if r.state == ConversationState.WAITING
+                ]
+                active = [
+                    _conversation_dict(r, n, counts.get(r.id, 0)) for r, n in rows if r.state == ConversationState.HUMAN
+                ]
                 return {"waiting": waiting, "active": active}
 
         return await asyncio.to_thread(load)
@@ -110,7 +107,7 @@ class Desk:
                 result = _conversation_dict(row, name)
                 result["notes"] = self._notes(session, conversation_id)
                 result["bookings"] = [
-                    {"reference": b.reference, "kind": b.kind, "starts_at": _iso(b.starts_at), "status": b.status}
+                    {"reference": b.reference, "kind": b.kind, "starts_at": iso(b.starts_at), "status": b.status}
                     for b in session.scalars(
                         select(Booking).where(Booking.conversation_id == conversation_id).order_by(Booking.starts_at)
                     )
@@ -128,7 +125,7 @@ class Desk:
             .order_by(ConversationNote.id)
         ).all()
         return [
-            {"id": note.id, "text": note.text, "staff_name": name, "created_at": _iso(note.created_at)}
+            {"id": note.id, "text": note.text, "staff_name": name, "created_at": iso(note.created_at)}
             for note, name in rows
         ]
 
@@ -246,7 +243,12 @@ class Desk:
                 note = ConversationNote(conversation_id=conversation_id, staff_id=staff.staff_id, text=text)
                 session.add(note)
                 session.flush()
-                return {"id": note.id, "text": note.text, "staff_name": staff.first_name, "created_at": _iso(note.created_at)}
+                return {
+                    "id": note.id,
+                    "text": note.text,
+                    "staff_name": staff.first_name,
+                    "created_at": iso(note.created_at),
+                }
 
         note = await asyncio.to_thread(store)
         await self._audit(staff, "note_added", conversation_id)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,9 +31,7 @@ from bot.console.presence import set_presence
 from bot.console.sessions import same_token, token_digest
 from bot.danish import WEEKDAY_NAMES
 from bot.store import Conversation, Presence
-from bot.store.models import utcnow
-
-CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
+from bot.store.models import CONVERSATION_ID, utcnow
 
 # What a page says after a form did its job; only these fixed texts, so a link cannot put words in our mouth.
 NOTICES = {
@@ -71,10 +68,19 @@ async def login_page(request: Request) -> Response:
     return await _login_form(request, next_page=safe_next(request.query_params.get("next")))
 
 
-async def _login_form(request: Request, next_page: str, error: str | None = None, username: str = "", status: int = 200) -> Response:
+async def _login_form(
+    request: Request, next_page: str, error: str | None = None, username: str = "", status: int = 200
+) -> Response:
     token = new_login_token()
     response = await show(
-        request, "login.html", "Log ind", status=status, login_token=token, next=next_page, error=error, username=username
+        request,
+        "login.html",
+        "Log ind",
+        status=status,
+        login_token=token,
+        next=next_page,
+        error=error,
+        username=username,
     )
     set_cookie(response, request, LOGIN_COOKIE, token, path="/staff/login", max_age=3600)
     return response
@@ -85,8 +91,12 @@ async def login(request: Request) -> Response:
     next_page = safe_next(str(form.get("next") or ""))
     username = str(form.get("username") or "")[:200]
     password = str(form.get("password") or "")[:1024]
-    if not same_origin(request) or not same_token(str(form.get(CSRF_FIELD) or ""), request.cookies.get(LOGIN_COOKIE, "") or ""):
-        return await _login_form(request, next_page, "Siden var for gammel. Prøv at logge ind igen.", username, status=403)
+    if not same_origin(request) or not same_token(
+        str(form.get(CSRF_FIELD) or ""), request.cookies.get(LOGIN_COOKIE, "") or ""
+    ):
+        return await _login_form(
+            request, next_page, "Siden var for gammel. Prøv at logge ind igen.", username, status=403
+        )
     token, error = await attempt_login(request, username, password)
     if token is None:
         status = 429 if error and error.startswith("For mange") else 401
@@ -174,7 +184,9 @@ async def bookings_page(request: Request, error: str | None = None, status: int 
 async def booking_mark(request: Request) -> Response:
     form = await request.form()
     try:
-        await console_of(request).bookings.mark(request.state.staff, _int(request.path_params["booking_id"]) or 0, str(form.get("mark")))
+        await console_of(request).bookings.mark(
+            request.state.staff, _int(request.path_params["booking_id"]) or 0, str(form.get("mark"))
+        )
     except Refused as refused:
         return await bookings_page.__wrapped__(request, error=refused.text, status=refused.status)  # type: ignore[attr-defined]
     return done("/staff/bookings", "marked")

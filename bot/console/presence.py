@@ -33,7 +33,9 @@ def set_presence(db: Database, staff_id: int, status: Presence) -> None:
     except IntegrityError:  # two tabs at once created the row first; set it again
         with db.session() as session:
             session.execute(
-                update(StaffPresence).where(StaffPresence.staff_id == staff_id).values(status=status, updated_at=utcnow())
+                update(StaffPresence)
+                .where(StaffPresence.staff_id == staff_id)
+                .values(status=status, updated_at=utcnow())
             )
 
 

@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from bot.console.presence import get_presence
-from bot.console.sessions import StaffIdentity, as_utc
+from bot.console.sessions import StaffIdentity
+from bot.times import as_utc
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -37,7 +38,9 @@ class Renderer:
         local = as_utc(value).astimezone(self.zone)
         return f"{local:%d.%m.%Y} kl. {local:%H.%M}"
 
-    def page(self, request: Request, name: str, staff: StaffIdentity | None, status: int = 200, **context: Any) -> HTMLResponse:
+    def page(
+        self, request: Request, name: str, staff: StaffIdentity | None, status: int = 200, **context: Any
+    ) -> HTMLResponse:
         html = self.environment.get_template(name).render(
             staff=staff,
             csrf_token=staff.csrf_token if staff else "",
@@ -51,7 +54,9 @@ class Renderer:
         )
 
 
-async def show(request: Request, name: str, title: str, staff: StaffIdentity | None, status: int = 200, **context: Any) -> HTMLResponse:
+async def show(
+    request: Request, name: str, title: str, staff: StaffIdentity | None, status: int = 200, **context: Any
+) -> HTMLResponse:
     """A page with the header every signed-in page has (the staff member's presence in it)."""
     console = request.app.state.console
     presence = (await asyncio.to_thread(get_presence, console.db, staff.staff_id)).value if staff else "away"

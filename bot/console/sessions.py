@@ -9,22 +9,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
 from bot.store import Database, StaffMember, StaffRole
 from bot.store.models import StaffSession, utcnow
+from bot.times import as_utc
 
 # last_seen_at is written at most this often, so reading pages does not mean writing the database.
 _TOUCH_EVERY = timedelta(seconds=60)
-
-
-def as_utc(moment: datetime) -> datetime:
-    # SQLite hands back naive values; everything is written in UTC.
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def token_digest(token: str) -> str:
@@ -32,7 +28,7 @@ def token_digest(token: str) -> str:
 
 
 def same_token(given: str | None, expected: str) -> bool:
-    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+    return given is not None and given != "" and hmac.compare_digest(given.encode(), expected.encode())
 
 
 @dataclass(frozen=True)

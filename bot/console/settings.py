@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from bot.booking.handoff import DEFAULT_PRESENCE_TIMEOUT, presence_timeout_from_env
-from bot.config import ConfigError, env_number as _number
+from bot.config import ConfigError
+from bot.config import env_number as _number
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class ConsoleSettings:
     secure_cookies: bool | None = None  # None: Secure when the request came over HTTPS
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "ConsoleSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ConsoleSettings:
         env = os.environ if env is None else env
         secure = env.get("STAFF_COOKIE_SECURE", "").strip().lower()
         if secure not in ("", "auto", "0", "1", "true", "false"):

@@ -21,21 +21,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from bot.console.auth import SESSION_COOKIE, console_of, same_origin, session_topic
-from bot.console.pages import CONVERSATION_ID
 from bot.console.presence import touch
 from bot.console.sessions import StaffIdentity, same_token
 from bot.gateway.delivery import STAFF_TOPIC, conversation_topic
+from bot.gateway.sockets import POLICY_VIOLATION, FrameTooLarge, receive_json, send_json
+from bot.store.models import CONVERSATION_ID
 
 logger = logging.getLogger(__name__)
 
-POLICY_VIOLATION = 1008
 SIGNED_OUT = 4401
 HELLO_TIMEOUT = 10.0
 MAX_FRAME = 16 * 1024
@@ -83,17 +82,10 @@ class StaffConnection:
                         await task
 
     async def _receive(self) -> dict[str, Any] | None:
-        event = await self.socket.receive()
-        if event["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(event.get("code", 1000))
-        raw = event.get("text")
-        if raw is None or len(raw) > MAX_FRAME:
-            return None
         try:
-            message = json.loads(raw)
-        except ValueError:
+            return await receive_json(self.socket, MAX_FRAME)
+        except FrameTooLarge:
             return None
-        return message if isinstance(message, dict) else None
 
     async def _handle(self, message: dict[str, Any]) -> bool:
         """Act on one message; False when the connection must end (the session is gone)."""
@@ -107,7 +99,8 @@ class StaffConnection:
             await self._send({"type": "pong"})
         elif kind == "watch":
             conversation_id = message.get("conversation_id")
-            after = message.get("after") if isinstance(message.get("after"), int) else 0
+            after = message.get("after")
+            after = after if isinstance(after, int) else 0
             if isinstance(conversation_id, str) and CONVERSATION_ID.match(conversation_id):
                 await self._start_watching(conversation_id, max(0, after))
         elif kind == "typing":
@@ -165,16 +158,14 @@ class StaffConnection:
 
     async def _send(self, event: dict[str, Any]) -> None:
         async with self._send_lock:
-            if self.socket.application_state == WebSocketState.CONNECTED:
-                with contextlib.suppress(Exception):
-                    await self.socket.send_text(json.dumps(event, ensure_ascii=False, default=str))
+            await send_json(self.socket, event)
 
 
 async def staff_socket(socket: WebSocket) -> None:
     token = socket.cookies.get(SESSION_COOKIE)
     console = console_of(socket)
     staff = await asyncio.to_thread(console.sessions.lookup, token, False) if token else None
-    if staff is None or not same_origin(socket) or socket.headers.get("origin") is None:
+    if token is None or staff is None or not same_origin(socket) or socket.headers.get("origin") is None:
         logger.info("Refused a staff socket (no session or a foreign origin)")
         await socket.close(code=POLICY_VIOLATION)  # before accept: the handshake is answered 403
         return

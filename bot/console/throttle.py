@@ -10,16 +10,17 @@ first failure is written. A right password takes its count back (`succeeded`).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
 
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.console.sessions import as_utc
 from bot.store import Database
-from bot.store.models import LoginThrottle as ThrottleRow, utcnow
+from bot.store.models import LoginThrottle as ThrottleRow
+from bot.store.models import utcnow
+from bot.times import as_utc
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,9 @@ class LoginThrottle:
         if over >= 0:
             delay = min(self.max_delay, self.first_delay * 2**min(over, 30))
             session.execute(
-                update(ThrottleRow).where(ThrottleRow.key == rule.key).values(blocked_until=now + timedelta(seconds=delay))
+                update(ThrottleRow)
+                .where(ThrottleRow.key == rule.key)
+                .values(blocked_until=now + timedelta(seconds=delay))
             )
 
     def failed(self, rules: Iterable[Rule]) -> None:
@@ -134,7 +137,9 @@ class LoginThrottle:
                 update(ThrottleRow)
                 .where(ThrottleRow.key == rule.key)
                 .values(
-                    failures=case((ThrottleRow.last_failure_at <= now - self.forget_after, 1), else_=ThrottleRow.failures + 1),
+                    failures=case(
+                        (ThrottleRow.last_failure_at <= now - self.forget_after, 1), else_=ThrottleRow.failures + 1
+                    ),
                     last_failure_at=now,
                 )
             ).rowcount

@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import func, select
 
 from bot.config import Municipality
 from bot.console import audit, presence, texts
-from bot.console.sessions import as_utc
 from bot.console.settings import ConsoleSettings
 from bot.gateway.conversations import ConversationNotFound, ConversationService
 from bot.store import Conversation, ConversationState, Database, Handoff, StaffMember, StaffPresence
-from bot.store.models import StaffSession
-from bot.store.models import utcnow
+from bot.store.models import StaffSession, utcnow
+from bot.times import as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +70,11 @@ class HandoffWatch:
             )
             taken = session.execute(
                 select(
-                    Conversation.id, Conversation.assigned_staff_id, StaffMember.active, StaffPresence.updated_at, claimed_at
+                    Conversation.id,
+                    Conversation.assigned_staff_id,
+                    StaffMember.active,
+                    StaffPresence.updated_at,
+                    claimed_at,
                 )
                 .outerjoin(StaffMember, StaffMember.id == Conversation.assigned_staff_id)
                 .outerjoin(StaffPresence, StaffPresence.staff_id == Conversation.assigned_staff_id)
@@ -117,7 +120,12 @@ class HandoffWatch:
                 if await self.service.back_to_queue(conversation_id, owner):
                     logger.info("Conversation %s back in the queue: staff member %s has gone", conversation_id, owner)
                     await asyncio.to_thread(
-                        audit.record, self.db, None, "back_to_queue", conversation_id=conversation_id, details=f"medarbejder {owner}"
+                        audit.record,
+                        self.db,
+                        None,
+                        "back_to_queue",
+                        conversation_id=conversation_id,
+                        details=f"medarbejder {owner}",
                     )
             except ConversationNotFound:
                 continue

@@ -67,11 +67,11 @@ def score(examples: list[tuple[str, str]], parsed: list[tuple[dict, float]]) -> 
     predicted = [(result.get("intent") or {}).get("name") or FALLBACK_INTENT for result, _ in parsed]
     top = [_top_non_fallback(result) for result, _ in parsed]
     latencies = sorted(ms for _, ms in parsed)
-    correct = sum(e == p for e, p in zip(expected, predicted))
+    correct = sum(e == p for e, p in zip(expected, predicted, strict=True))
     return IntentScores(
         accuracy=correct / len(expected),
         macro_f1=f1_score(expected, predicted, labels=sorted(set(expected)), average="macro", zero_division=0),
-        top_intent_accuracy=sum(e == t for e, t in zip(expected, top)) / len(expected),
+        top_intent_accuracy=sum(e == t for e, t in zip(expected, top, strict=True)) / len(expected),
         fallback_rate=predicted.count(FALLBACK_INTENT) / len(expected),
         latency_p50_ms=statistics.median(latencies),
         latency_p95_ms=latencies[max(0, int(round(0.95 * len(latencies))) - 1)],

@@ -1,4 +1,7 @@
-"""The gateway: every channel and every conversation, between citizens, staff and the assistant.
+"""The gateway's core: every conversation, between citizens, staff and the assistant, whatever the channel.
+
+The channels (`bot.channels`) and the staff console (`bot.console`) build on it; `bot.app.create_app`
+wires them all into one application.
 
 What other parts build on:
 - `ConversationService` (`app.state.service`): start, receive, history, request_handoff, claim,
@@ -8,7 +11,6 @@ What other parts build on:
   A satisfaction button's payload (`bot.gateway.satisfaction`) is stored by `receive`, never sent to Rasa.
 - `Delivery` (`app.state.delivery`): subscribe to `conversation_topic(id)` or `STAFF_TOPIC`.
 """
-from bot.gateway.app import create_app
 from bot.gateway.assistant_relay import AssistantRelay
 from bot.gateway.conversations import (
     DELETE_PAYLOAD,
@@ -18,7 +20,14 @@ from bot.gateway.conversations import (
     MessageRejected,
     Received,
 )
-from bot.gateway.delivery import STAFF_TOPIC, Delivery, InProcessDelivery, RedisDelivery, conversation_topic, make_delivery
+from bot.gateway.delivery import (
+    STAFF_TOPIC,
+    Delivery,
+    InProcessDelivery,
+    RedisDelivery,
+    conversation_topic,
+    make_delivery,
+)
 from bot.gateway.events import ConversationDeleted, EventBus, GreetingWanted, MessageAdded, StateChanged, TypingChanged
 from bot.gateway.rasa import RasaClient, RasaUnavailable
 from bot.gateway.settings import GatewaySettings
@@ -48,6 +57,5 @@ __all__ = [
     "StateChanged",
     "TypingChanged",
     "conversation_topic",
-    "create_app",
     "make_delivery",
 ]

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Awaitable
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -159,7 +160,9 @@ class AssistantRelay:
                 .execution_options(synchronize_session=False)
             )
 
-    async def _handle_replies(self, conversation_id: str, message_id: int | None, replies: list[dict[str, Any]]) -> bool:
+    async def _handle_replies(
+        self, conversation_id: str, message_id: int | None, replies: list[dict[str, Any]]
+    ) -> bool:
         """Store Rasa's replies; True when the conversation is no longer the assistant's (handed to
         staff, or deleted while Rasa was thinking)."""
 

@@ -8,8 +8,9 @@ state goes through `TRANSITIONS`, and the citizen is told of it in the same tran
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -20,8 +21,15 @@ from bot.gateway import satisfaction, texts
 from bot.gateway.events import ConversationDeleted, EventBus, GreetingWanted, MessageAdded, StateChanged, TypingChanged
 from bot.gateway.locks import KeyedLocks
 from bot.gateway.reading import ConversationReader
-from bot.gateway.rows import add_message, claim_handoff, end_handoff, lock_for_new_message, message_by_client_id
-from bot.gateway.rows import requeue_handoff, start_handoff
+from bot.gateway.rows import (
+    add_message,
+    claim_handoff,
+    end_handoff,
+    lock_for_new_message,
+    message_by_client_id,
+    requeue_handoff,
+    start_handoff,
+)
 from bot.gateway.views import ConversationView, MessageView
 from bot.privacy import delete_conversation, redact, redaction_warning
 from bot.store import Conversation, ConversationState, Database, Sender, StaffMember
@@ -99,7 +107,12 @@ class ConversationService(ConversationReader):
     assistant relay all call it, and it tells them what happened through `events`."""
 
     def __init__(
-        self, db: Database, municipality: Municipality, *, max_message_length: int = 1000, events: EventBus | None = None
+        self,
+        db: Database,
+        municipality: Municipality,
+        *,
+        max_message_length: int = 1000,
+        events: EventBus | None = None,
     ) -> None:
         super().__init__(db)
         self.municipality = municipality
@@ -153,8 +166,9 @@ class ConversationService(ConversationReader):
         redaction = redact(text)
         payload = {"rasa_payload": redact(rasa_payload).text} if rasa_payload else None
         warning = redaction_warning(redaction)
-        stored = self._store_citizen_message, conversation_id, redaction.text, client_message_id, payload, warning
-        conversation, messages, duplicate, reopened = await asyncio.to_thread(*stored)
+        conversation, messages, duplicate, reopened = await asyncio.to_thread(
+            self._store_citizen_message, conversation_id, redaction.text, client_message_id, payload, warning
+        )
         if duplicate:
             return Received(messages[0], duplicate=True)
         if reopened is not None:
@@ -164,7 +178,12 @@ class ConversationService(ConversationReader):
         return Received(messages[0])
 
     def _store_citizen_message(
-        self, conversation_id: str, text: str, client_id: str | None, payload: dict[str, Any] | None, warning: str | None
+        self,
+        conversation_id: str,
+        text: str,
+        client_id: str | None,
+        payload: dict[str, Any] | None,
+        warning: str | None,
     ) -> tuple[ConversationView, list[MessageView], bool, Step | None]:
         """The message (and the warning about what redaction removed) in one transaction; reopens a
         closed conversation. Returns the conversation, the stored messages, whether the message was a
@@ -216,7 +235,11 @@ class ConversationService(ConversationReader):
                         return ConversationView.of(row), existing, True
                 row.satisfaction = score
                 message = add_message(
-                    session, conversation_id, Sender.CITIZEN, text.strip() or str(score), payload={"satisfaction": score},
+                    session,
+                    conversation_id,
+                    Sender.CITIZEN,
+                    text.strip() or str(score),
+                    payload={"satisfaction": score},
                     client_message_id=client_message_id, rasa_status=RasaDelivery.STAFF,
                 )
                 session.flush()

@@ -12,7 +12,8 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from typing import Any, AsyncIterator, Protocol
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
 
 from bot.config import DEFAULT_REDIS_KEY_PREFIX
 
@@ -30,10 +31,10 @@ def conversation_topic(conversation_id: str) -> str:
 class Subscription:
     """Events on one topic, in order, from the moment of subscribing until the block ends."""
 
-    def __init__(self, queue: "asyncio.Queue[Event]") -> None:
+    def __init__(self, queue: asyncio.Queue[Event]) -> None:
         self._queue = queue
 
-    def __aiter__(self) -> "Subscription":
+    def __aiter__(self) -> Subscription:
         return self
 
     async def __anext__(self) -> Event:

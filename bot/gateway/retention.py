@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from bot.privacy import purge_older_than
 from bot.store import Database
@@ -21,10 +21,13 @@ async def run_purge_loop(
     first_delay: float,
     interval: float,
     after_purge: Callable[[], Awaitable[None]] | None = None,
+    also: Callable[[], None] | None = None,
 ) -> None:
     """Purge shortly after the start (a gateway restarted daily must still purge), then every `interval` s.
 
-    `after_purge` lets the gateway drop what it remembers in memory about conversations now gone."""
+    `after_purge` lets the gateway drop what it remembers in memory about conversations now gone;
+    `also` runs with each round: what a channel keeps in memory about chats is let go there too.
+    """
     await asyncio.sleep(first_delay)
     while True:
         try:
@@ -34,4 +37,6 @@ async def run_purge_loop(
         except Exception:
             # The database may be down for a while; the next round tries again.
             logger.exception("The retention purge failed")
+        if also is not None:
+            also()
         await asyncio.sleep(interval)

@@ -2,7 +2,8 @@
 conversation service and the assistant relay, the only writers of these tables."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -52,7 +53,9 @@ def add_message(
 
 def message_by_client_id(session: Session, conversation_id: str, client_message_id: str) -> MessageView | None:
     row = session.scalars(
-        select(Message).where(Message.conversation_id == conversation_id, Message.client_message_id == client_message_id)
+        select(Message).where(
+            Message.conversation_id == conversation_id, Message.client_message_id == client_message_id
+        )
     ).first()
     return MessageView.of(row) if row else None
 

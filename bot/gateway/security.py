@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -73,7 +73,7 @@ def origin_allowed(origin: str | None, host: str | None, allowed: Iterable[str])
     if "*" in allowed_set or origin in allowed_set:
         return True
     parts = urlsplit(origin)
-    return bool(host) and parts.scheme in ("http", "https") and parts.netloc == host.lower()
+    return host is not None and host != "" and parts.scheme in ("http", "https") and parts.netloc == host.lower()
 
 
 class RateLimiter:
@@ -85,6 +85,10 @@ class RateLimiter:
         self._clock = clock
         self._tokens = float(capacity)
         self._last = clock()
+
+    def is_full(self) -> bool:
+        """Whether the bucket has filled up again: the limiter then decides as a new one would."""
+        return self._tokens + (self._clock() - self._last) * self.rate >= self.capacity
 
     def allow(self) -> bool:
         now = self._clock()

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
-from bot.config import DEFAULT_REDIS_KEY_PREFIX, Settings, env_number as _number, redis_key_prefix
+from bot.config import DEFAULT_REDIS_KEY_PREFIX, Settings, redis_key_prefix
+from bot.config import env_number as _number
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class GatewaySettings:
     purge_first_delay: float = 60.0  # ... the first time this long after the start
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "GatewaySettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
         env = os.environ if env is None else env
         return cls(
             base=Settings.from_env(env),

@@ -31,5 +31,7 @@ def staff_joined(first_name: str) -> str:
 
 
 HANDED_BACK = "Du skriver nu med chatbotten igen."
-STAFF_LEFT = "Medarbejderen har måttet gå fra samtalen. Du er i kø igen. Den næste ledige medarbejder skriver til dig her."
+STAFF_LEFT = (
+    "Medarbejderen har måttet gå fra samtalen. Du er i kø igen. Den næste ledige medarbejder skriver til dig her."
+)
 CLOSED = "Samtalen er afsluttet. Tak fordi du skrev til os."

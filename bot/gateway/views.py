@@ -2,21 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from bot.store import Conversation, ConversationState, Message, Sender
-
-# Keys in Message.payload the gateway keeps for itself; they are never shown to anyone.
-PRIVATE_PAYLOAD_KEYS = frozenset({"rasa_payload"})
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # SQLite hands back naive values; they were written as UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.isoformat()
+from bot.times import iso
 
 
 @dataclass(frozen=True)
@@ -34,7 +24,7 @@ class ConversationView:
     waiting_since: datetime | None = None
 
     @classmethod
-    def of(cls, row: Conversation) -> "ConversationView":
+    def of(cls, row: Conversation) -> ConversationView:
         return cls(
             id=row.id,
             channel=row.channel,
@@ -58,9 +48,9 @@ class ConversationView:
             "handoff_reason": self.handoff_reason,
             "summary": self.summary,
             "assigned_staff_id": self.assigned_staff_id,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-            "waiting_since": _iso(self.waiting_since),
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "waiting_since": iso(self.waiting_since),
         }
 
 
@@ -78,7 +68,7 @@ class MessageView:
     created_at: datetime | None = None
 
     @classmethod
-    def of(cls, row: Message, staff_name: str | None = None) -> "MessageView":
+    def of(cls, row: Message, staff_name: str | None = None) -> MessageView:
         payload = row.payload or {}
         buttons = [
             {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
@@ -109,5 +99,5 @@ class MessageView:
             "staff_id": self.staff_id,
             "staff_name": self.staff_name,
             "client_message_id": self.client_message_id,
-            "created_at": _iso(self.created_at),
+            "created_at": iso(self.created_at),
         }

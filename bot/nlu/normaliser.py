@@ -12,9 +12,9 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping
 
 DANISH_LETTERS = "abcdefghijklmnopqrstuvwxyzæøå"
 
@@ -134,7 +134,7 @@ def _transliteration_candidates(word: str) -> list[str]:
         return []
     candidates = []
     for chosen in _subsets(places):
-        candidate, used = word, set()
+        candidate, used = word, set[int]()
         for start, source, target in sorted(chosen, reverse=True):
             if used & {start, start + 1}:
                 break
@@ -154,7 +154,7 @@ def _lost_letter_candidates(word: str) -> list[str]:
         options = [_LOST_LETTERS[word[i]] for i in chosen]
         for replacement in itertools.product(*options):
             letters = list(word)
-            for index, letter in zip(chosen, replacement):
+            for index, letter in zip(chosen, replacement, strict=True):
                 letters[index] = letter
             candidates.append("".join(letters))
     return candidates

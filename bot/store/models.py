@@ -5,12 +5,12 @@ Names follow the helpdesk's own world (conversation, message, handoff, booking, 
 from __future__ import annotations
 
 import enum
+import re
 import uuid
-from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import (
     JSON,
-    MetaData,
     BigInteger,
     Boolean,
     Date,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Text,
     Time,
@@ -28,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.sql.schema import Column
 
+from bot.times import utcnow
+
 # Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,15 +39,16 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+# SQLAlchemy 1.4 (Rasa 3.6 pins it) has no type information: to mypy the base, and so every model, is Any.
+Base: Any = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+# The shape of `new_id()`: an id a client sends back is checked against it before any lookup.
+CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class ConversationState(str, enum.Enum):
@@ -117,7 +121,9 @@ class Conversation(Base):
     # Set when a live handoff paused the conversation in Rasa; cleared once Rasa took its `resume`.
     rasa_paused_at = Column(DateTime(timezone=True))
 
-    messages = relationship("Message", back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True)
+    messages = relationship(
+        "Message", back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
+    )
     assigned_staff = relationship("StaffMember")
 
     __table_args__ = (

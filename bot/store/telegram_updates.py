@@ -31,4 +31,6 @@ def release_update(db: Database, update_id: int) -> None:
 
 def forget_old_updates(db: Database, now: datetime) -> int:
     with db.session() as session:
-        return session.execute(delete(TelegramUpdate).where(TelegramUpdate.received_at < now - REMEMBER_UPDATES_FOR)).rowcount
+        return session.execute(
+            delete(TelegramUpdate).where(TelegramUpdate.received_at < now - REMEMBER_UPDATES_FOR)
+        ).rowcount

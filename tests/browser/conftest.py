@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 import pytest
 
 from bot.config import Settings, load_municipality
-from bot.gateway import create_app
+from bot.app import create_app
 from bot.gateway.settings import GatewaySettings
 from bot.store import Database
 from tests.support.fake_rasa import TOKEN, FakeRasa

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.console import ConsoleSettings
-from bot.console.sessions import as_utc
 from bot.store.models import StaffSession
+from bot.times import as_utc
 from tests.browser.test_console import sign_in
 from tests.console.support import running_gateway
 from tests.console.test_sessions import moved_clock

@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from bot.config import Municipality, Settings, load_municipality
 from bot.console import ConsoleSettings
 from bot.console.accounts import add_staff
-from bot.gateway import create_app
+from bot.app import create_app
 from bot.gateway.settings import GatewaySettings
 from bot.store import Database, StaffRole
 from tests.support.fake_rasa import TOKEN, FakeRasa

@@ -14,7 +14,7 @@ def link_pattern(path: Path) -> str:
 
 
 def test_console_and_widget_format_the_assistants_answers_alike():
-    widget = link_pattern(ROOT / "bot/gateway/static/widget/widget.js")
+    widget = link_pattern(ROOT / "bot/channels/web/static/widget/widget.js")
     console = link_pattern(ROOT / "bot/console/static/common.js")
     assert console == widget
     assert "https?:" in console  # only http(s) addresses become links

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from bot.gateway import create_app
+from bot.app import create_app
 from bot.gateway.settings import GatewaySettings
 from bot.store import Conversation, Database
 from tests.support.servers import serve_in_thread

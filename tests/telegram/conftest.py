@@ -10,7 +10,8 @@ import pytest
 
 from bot.channels.telegram import POLLING, WEBHOOK, TelegramChannel, TelegramSettings
 from bot.config import load_municipality
-from bot.gateway import ConversationService, create_app
+from bot.app import create_app
+from bot.gateway import ConversationService
 from bot.gateway.settings import GatewaySettings
 from bot.store import Conversation, ConversationState, Database, StaffMember
 from tests.support.fake_rasa import FakeRasa

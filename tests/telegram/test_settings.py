@@ -45,6 +45,7 @@ def test_a_webhook_address_chooses_webhook_mode_and_its_path_is_the_route():
         ({"TELEGRAM_WEBHOOK_URL": "https://chat.kommune.dk/tg", "TELEGRAM_WEBHOOK_SECRET": "kort"}, "16 to 256"),
         ({"TELEGRAM_WEBHOOK_URL": "https://chat.kommune.dk/tg", "TELEGRAM_WEBHOOK_SECRET": SECRET + "!"}, "A-Z"),
         ({"TELEGRAM_MAX_BACKOFF": "lidt"}, "TELEGRAM_MAX_BACKOFF"),
+        ({"TELEGRAM_MAX_BACKOFF": "-5"}, "TELEGRAM_MAX_BACKOFF must be at least"),
     ],
 )
 def test_a_wrong_setting_is_named(env, complaint):

@@ -83,7 +83,9 @@ class TelegramChannel:
                         allowed_updates=ALLOWED_UPDATES,
                     )
                 else:
-                    await self.application.updater.start_polling(
+                    updater = self.application.updater
+                    assert updater is not None, "build_application gives an updater in polling mode"
+                    await updater.start_polling(
                         timeout=self.settings.poll_timeout, allowed_updates=ALLOWED_UPDATES
                     )
                 await self.application.start()
@@ -140,6 +142,10 @@ class TelegramChannel:
         return JSONResponse({"ok": True})
 
     # Faults ------------------------------------------------------------------------------------
+
+    def forget_idle_chats(self) -> None:
+        """With the retention purge: rate limiters of chats that have been quiet are let go."""
+        self.citizens.chats.forget_idle()
 
     async def citizen_blocked(self, chat_id: int) -> None:
         """The citizen blocked the bot: nothing reaches them, so their conversation is closed."""

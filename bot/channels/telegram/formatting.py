@@ -58,7 +58,7 @@ def _cut(text: str, limit: int) -> tuple[int, int]:
         return not any(start < position < end for start, end in inside_markup)
 
     for pattern in (_SENTENCE_END, _SPACE):
-        gaps = [(m.start(m.lastindex), m.end()) for m in pattern.finditer(text, 0, room + 1)]
+        gaps = [(m.start(m.lastindex or 0), m.end()) for m in pattern.finditer(text, 0, room + 1)]
         gaps = [(end, start) for end, start in gaps if 0 < end <= room and free(end)]
         if gaps:
             return gaps[-1]

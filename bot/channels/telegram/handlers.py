@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict, defaultdict
-from typing import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -18,11 +18,12 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.channels.telegram import texts
+from bot.channels.telegram.chats import ChatGuards
 from bot.channels.telegram.outbox import Outbox, Outgoing
 from bot.channels.telegram.replies import CHANNEL, parse_button_data, plain_message
 from bot.gateway import texts as gateway_texts
 from bot.gateway.conversations import DELETE_PAYLOAD, ConversationService, MessageRejected
-from bot.gateway.security import RateLimiter
+from bot.gateway.sockets import too_long
 from bot.gateway.views import ConversationView
 from bot.store import ConversationState
 from bot.store.telegram_updates import release_update, take_update
@@ -43,6 +44,19 @@ def attachment_kind(message: Message) -> str:
     return "other"
 
 
+def _chat_id(update: Update) -> int:
+    # Every handler here is registered for a private chat's commands, messages or buttons: there is a chat.
+    if update.effective_chat is None:
+        raise ValueError(f"Telegram update {update.update_id} has no chat")
+    return update.effective_chat.id
+
+
+def _message(update: Update) -> Message:
+    if update.effective_message is None:
+        raise ValueError(f"Telegram update {update.update_id} has no message")
+    return update.effective_message
+
+
 class CitizenHandlers:
     def __init__(
         self,
@@ -60,9 +74,7 @@ class CitizenHandlers:
         self.blocked = blocked
         self.on_blocked = on_blocked
         self.max_message_length = max_message_length
-        self._limit = (rate_limit_messages, rate_limit_seconds)
-        self._limiters: dict[int, RateLimiter] = {}
-        self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.chats = ChatGuards(rate_limit_messages, rate_limit_seconds)
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._failed: set[int] = set()
 
@@ -82,7 +94,7 @@ class CitizenHandlers:
         while len(self._seen) > _REMEMBERED_UPDATES:
             self._seen.popitem(last=False)
         if update.effective_chat is not None:
-            self.blocked.discard(update.effective_chat.id)  # whoever writes can be written to
+            self.blocked.discard(_chat_id(update))  # whoever writes can be written to
 
     async def failed(self, update: object, context: Context) -> None:
         logger.error("A Telegram update could not be handled", exc_info=context.error)
@@ -102,37 +114,41 @@ class CitizenHandlers:
 
     async def start(self, update: Update, context: Context) -> None:
         """/start greets like the widget: a new conversation unless one is going on."""
-        chat_id = update.effective_chat.id
+        chat_id = _chat_id(update)
         if not self._allowed(chat_id):
             return
-        async with self._locks[chat_id]:
+        async with self.chats.lock(chat_id):
             latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
             if latest is None or latest.state == ConversationState.CLOSED:
                 await self.service.start(CHANNEL, str(chat_id), greet=True)
             elif latest.state == ConversationState.BOT:
                 await self.service.greet(latest)
             else:
-                self._tell(chat_id, texts.STILL_WAITING if latest.state == ConversationState.WAITING else texts.WITH_STAFF)
+                self._tell(
+                    chat_id, texts.STILL_WAITING if latest.state == ConversationState.WAITING else texts.WITH_STAFF
+                )
 
     async def delete(self, update: Update, context: Context) -> None:
         """/slet, like the "Slet min samtale" button."""
-        await self._delete_all(update.effective_chat.id)
+        await self._delete_all(_chat_id(update))
 
     async def text(self, update: Update, context: Context) -> None:
-        message = update.effective_message
+        message = _message(update)
         text = message.text or ""
         if _DELETE_WORDS.match(text):
-            await self._delete_all(update.effective_chat.id)
+            await self._delete_all(_chat_id(update))
             return
         command = _COMMAND.match(text)
         if command:
             # Any other command is read as the word it is; Rasa would take "/word" for an intent.
             text = f"{command.group(1)} {text[command.end():]}".strip()
-        await self._receive(update.effective_chat.id, update.update_id, text)
+        await self._receive(_chat_id(update), update.update_id, text)
 
     async def button(self, update: Update, context: Context) -> None:
         query = update.callback_query
         chat = update.effective_chat
+        if query is None:  # registered as a CallbackQueryHandler: there is always one
+            raise ValueError(f"Telegram update {update.update_id} has no button press")
         await self._answer(query)
         if chat is None or chat.type != ChatType.PRIVATE:
             return
@@ -150,11 +166,11 @@ class CitizenHandlers:
 
     async def attachment(self, update: Update, context: Context) -> None:
         """Photos, voice notes, stickers, files: a kind answer, and staff see that something came."""
-        message = update.effective_message
-        chat_id = update.effective_chat.id
+        message = _message(update)
+        chat_id = _chat_id(update)
         if not self._allowed(chat_id):
             return
-        async with self._locks[chat_id]:
+        async with self.chats.lock(chat_id):
             conversation = await self._conversation(chat_id)
             await self.service.add_system_message(conversation.id, texts.only_text(attachment_kind(message)))
         if message.caption:
@@ -181,12 +197,13 @@ class CitizenHandlers:
     ) -> None:
         if limited and not self._allowed(chat_id):
             return
-        if len(text) > self.max_message_length:
-            self._tell(chat_id, gateway_texts.message_too_long(self.max_message_length))
+        refusal = too_long(text, self.max_message_length)
+        if refusal is not None:
+            self._tell(chat_id, refusal)
             return
         if echo:
             self.outbox.put(chat_id, plain_message(echo))
-        async with self._locks[chat_id]:
+        async with self.chats.lock(chat_id):
             conversation = await self._conversation(chat_id)
             try:
                 await self.service.receive(
@@ -216,14 +233,14 @@ class CitizenHandlers:
             message_id, index = place
             found = await self.service.history(latest.id, after_id=message_id - 1, limit=1)
             if found and found[0].id == message_id and index < len(found[0].buttons):
-                button = found[0].buttons[index]
-                return button["title"], button["payload"] or None
+                stored = found[0].buttons[index]
+                return stored["title"], stored["payload"] or None
         return shown, None
 
     async def _delete_all(self, chat_id: int) -> None:
         """Delete every conversation this chat has had with us, here and in Rasa's tracker."""
         deleted = 0
-        async with self._locks[chat_id]:
+        async with self.chats.lock(chat_id):
             while deleted < _MAX_CONVERSATIONS_DELETED:
                 latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
                 if latest is None:
@@ -233,10 +250,7 @@ class CitizenHandlers:
         self._tell(chat_id, texts.DELETED if deleted else texts.NOTHING_TO_DELETE)
 
     def _allowed(self, chat_id: int) -> bool:
-        limiter = self._limiters.get(chat_id)
-        if limiter is None:
-            limiter = self._limiters[chat_id] = RateLimiter(*self._limit)
-        if limiter.allow():
+        if self.chats.allow(chat_id):
             return True
         self._tell(chat_id, gateway_texts.RATE_LIMITED)
         return False

@@ -13,9 +13,10 @@ import contextlib
 import logging
 import random
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ChatAction, ParseMode
@@ -48,7 +49,9 @@ class Outgoing:
                     link_preview_options=_NO_PREVIEW,
                 )
             else:
-                await bot.send_message(chat_id, self.plain, reply_markup=self.keyboard, link_preview_options=_NO_PREVIEW)
+                await bot.send_message(
+                    chat_id, self.plain, reply_markup=self.keyboard, link_preview_options=_NO_PREVIEW
+                )
         elif self.kind == "remove_keyboard":
             await bot.edit_message_reply_markup(chat_id, self.message_id, reply_markup=None)
         elif self.kind == "typing":

@@ -6,7 +6,7 @@ Event handlers run inline in the code that changed the conversation, so they onl
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 

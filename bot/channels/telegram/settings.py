@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 from urllib.parse import urlsplit
 
-from bot.config import ConfigError
+from bot.config import ConfigError, env_number
 
 WEBHOOK_PATH = "/telegram/webhook"
 WEBHOOK, POLLING = "webhook", "polling"
@@ -41,7 +41,7 @@ class TelegramSettings:
         return path or WEBHOOK_PATH
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "TelegramSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TelegramSettings:
         env = os.environ if env is None else env
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
         if not token:
@@ -61,17 +61,13 @@ class TelegramSettings:
                     "environment: TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET, 16 to 256 characters "
                     "of A-Z, a-z, 0-9, _ and -"
                 )
-        try:
-            max_backoff = float(env.get("TELEGRAM_MAX_BACKOFF") or 30)
-        except ValueError:
-            raise ConfigError("environment: TELEGRAM_MAX_BACKOFF must be a number of seconds") from None
         return cls(
             token=token,
             mode=mode,
             webhook_url=webhook_url,
             webhook_secret=secret,
             api_url=(env.get("TELEGRAM_API_URL", "").strip() or cls.api_url).rstrip("/"),
-            max_backoff=max(0.1, max_backoff),
+            max_backoff=env_number(env, "TELEGRAM_MAX_BACKOFF", 30.0, 0.1),
         )
 
     def status_line(self) -> str:

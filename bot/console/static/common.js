@@ -43,7 +43,7 @@
     return node;
   }
 
-  // The assistant's answers, formatted by the widget's rules (bot/gateway/static/widget/widget.js,
+  // The assistant's answers, formatted by the widget's rules (bot/channels/web/static/widget/widget.js,
   // renderText): [label](http(s) address), a bare http(s) address, **bold**. Anything else, a
   // javascript: link included, stays text. tests/console/test_formatting.py keeps the two patterns equal.
   var LINK = /\[([^\]\n]{1,200})\]\((https?:\/\/[^\s)]+)\)|(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]])|\*\*([^*\n]{1,200})\*\*/g;

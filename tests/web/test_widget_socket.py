@@ -11,7 +11,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatusCode
 
-from bot.gateway import create_app
+from bot.app import create_app
 from tests.support.fake_rasa import TOKEN
 from tests.support.servers import serve_in_thread
 

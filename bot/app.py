@@ -1,25 +1,27 @@
-"""The gateway as one Starlette application: pages, the widget's files and socket, health.
+"""The gateway as one Starlette application: the one place where its parts are wired together.
 
-`create_app` wires the parts; everything it needs can be passed in, so tests and other channels
-(Telegram, the staff console) build on the same conversation service and delivery.
+`create_app` builds the conversation service and delivery (`bot.gateway`), then puts the channels
+(`bot.channels.web`, `bot.channels.telegram`) and the staff console (`bot.console`) on top of them.
+Everything it needs can be passed in, so tests build the same application with their own parts.
+Nothing below imports this module: the layers only ever import downwards.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
-from pathlib import Path
-from typing import TYPE_CHECKING, AsyncIterator
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
-from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
+from bot.channels.telegram import TelegramSettings, telegram_channel
+from bot.channels.web import web_routes
 from bot.config import Municipality, load_municipality
+from bot.console import Console, ConsoleSettings
 from bot.gateway.assistant_relay import AssistantRelay
 from bot.gateway.conversations import ConversationService
 from bot.gateway.delivery import Delivery, make_delivery
@@ -28,39 +30,9 @@ from bot.gateway.rasa import RasaClient
 from bot.gateway.retention import run_purge_loop
 from bot.gateway.security import SecurityHeaders
 from bot.gateway.settings import GatewaySettings
-from bot.gateway.widget_socket import widget_socket
 from bot.store import Database
 
-if TYPE_CHECKING:
-    from bot.channels.telegram import TelegramSettings
-    from bot.console import ConsoleSettings
-
 logger = logging.getLogger(__name__)
-
-STATIC = Path(__file__).with_name("static")
-
-
-class WidgetFiles(StaticFiles):
-    """The widget's script and style; short caching so a new version reaches citizens the same day."""
-
-    async def get_response(self, path, scope):  # type: ignore[no-untyped-def]
-        response = await super().get_response(path, scope)
-        response.headers.setdefault("cache-control", "public, max-age=300")
-        return response
-
-
-async def demo_page(request: Request) -> HTMLResponse:
-    municipality: Municipality = request.app.state.municipality
-    page = (STATIC / "demo.html").read_text(encoding="utf-8")
-    values = {
-        "{{municipality}}": municipality.name,
-        "{{phone}}": municipality.borgerservice.phone,
-        "{{address}}": municipality.borgerservice.address,
-        "{{gateway}}": str(request.base_url).rstrip("/"),
-    }
-    for placeholder, value in values.items():
-        page = page.replace(placeholder, html.escape(value, quote=True))
-    return HTMLResponse(page, headers={"cache-control": "no-store"})
 
 
 async def health(request: Request) -> JSONResponse:
@@ -80,10 +52,6 @@ def create_app(
     telegram: TelegramSettings | None = None,
     console: ConsoleSettings | None = None,
 ) -> Starlette:
-    # Imported here: the Telegram channel is built on this package, so it cannot be imported with it.
-    from bot.channels.telegram import TelegramSettings, telegram_channel
-    from bot.console import Console, ConsoleSettings
-
     settings = settings or GatewaySettings.from_env()
     municipality = municipality or load_municipality(retention_days=settings.base.retention_days)
     db = db or Database(settings.base.database_url)
@@ -114,6 +82,7 @@ def create_app(
                 settings.purge_first_delay,
                 settings.purge_interval,
                 after_purge=assistant.forget_gone,
+                also=telegram_chats.forget_idle_chats if telegram_chats is not None else None,
             ),
             name="retention-purge",
         )
@@ -136,11 +105,8 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route("/", demo_page),
             Route("/health", health),
-            WebSocketRoute("/ws", widget_socket),
-            Mount("/widget", WidgetFiles(directory=STATIC / "widget"), name="widget"),
-            Mount("/demo", WidgetFiles(directory=STATIC / "demo"), name="demo"),
+            *web_routes(),
             *staff_console.routes(),
             *(telegram_chats.routes if telegram_chats is not None else []),
         ],

@@ -20,28 +20,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 from typing import Any
 
 from sqlalchemy import select
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bot.gateway import texts
 from bot.gateway.conversations import DELETE_PAYLOAD, ConversationNotFound, ConversationService, MessageRejected
 from bot.gateway.delivery import Delivery, conversation_topic
 from bot.gateway.security import RateLimiter, origin_allowed
 from bot.gateway.settings import GatewaySettings
+from bot.gateway.sockets import POLICY_VIOLATION, FrameTooLarge, receive_json, send_json, too_long
 from bot.gateway.views import ConversationView
 from bot.store import Database, Message, Sender
+from bot.store.models import CONVERSATION_ID
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "web"
 _ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
-POLICY_VIOLATION = 1008
 # How far back to look for the buttons on offer; one turn of the assistant is a handful of messages.
 _LATEST_TURN = 50
 _LEADING_SLASHES = re.compile(r"^[\s/]+")
@@ -84,20 +83,12 @@ class WidgetConnection:
             await self._detach()
 
     async def _receive(self) -> dict[str, Any] | None:
-        event = await self.socket.receive()
-        if event["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(event.get("code", 1000))
-        raw = event.get("text")
-        if raw is None:
-            return None
-        if len(raw) > self.settings.max_message_length * 8 + 1024:
+        # A frame may carry the longest message with every character escaped, and the JSON around it.
+        try:
+            return await receive_json(self.socket, self.settings.max_message_length * 8 + 1024)
+        except FrameTooLarge:
             await self._error("too_long", texts.message_too_long(self.settings.max_message_length))
             return None
-        try:
-            message = json.loads(raw)
-        except ValueError:
-            return None
-        return message if isinstance(message, dict) else None
 
     async def _hello(self, hello: dict[str, Any]) -> bool:
         visitor_id = hello.get("visitor_id")
@@ -105,9 +96,10 @@ class WidgetConnection:
             return False
         self.visitor_id = visitor_id
         conversation_id = hello.get("conversation_id")
-        after = hello.get("after") if isinstance(hello.get("after"), int) else 0
+        after = hello.get("after")
+        after = after if isinstance(after, int) else 0
         conversation = None
-        if isinstance(conversation_id, str) and _CONVERSATION_ID.match(conversation_id):
+        if isinstance(conversation_id, str) and CONVERSATION_ID.match(conversation_id):
             conversation = await self.service.get_for_user(CHANNEL, visitor_id, conversation_id)
         await self._send(
             {
@@ -144,8 +136,9 @@ class WidgetConnection:
         if not self.limiter.allow():
             await self._error("rate_limited", texts.RATE_LIMITED, client_id)
             return
-        if len(text) > self.settings.max_message_length:
-            await self._error("too_long", texts.message_too_long(self.settings.max_message_length), client_id)
+        refusal = too_long(text, self.settings.max_message_length)
+        if refusal is not None:
+            await self._error("too_long", refusal, client_id)
             return
         conversation = await self._ensure_conversation(greet=False)
         rasa_payload = payload or None
@@ -222,9 +215,7 @@ class WidgetConnection:
                     return
                 self._last_sent = max(self._last_sent, message_id)
                 event = {"type": "message", "message": _for_citizen(event["message"])}
-            if self.socket.application_state == WebSocketState.CONNECTED:
-                with contextlib.suppress(Exception):
-                    await self.socket.send_text(json.dumps(event, ensure_ascii=False))
+            await send_json(self.socket, event)
 
     async def _error(self, code: str, text: str, client_id: str | None = None) -> None:
         await self._send({"type": "error", "code": code, "text": text, "client_id": client_id})

@@ -1,0 +1,8 @@
+"""Citizens on the municipality's website: the chat widget's files, its websocket and the demo page.
+
+`web_routes()` gives the routes the gateway mounts; the socket reads the conversation service,
+delivery and settings from `app.state`.
+"""
+from bot.channels.web.pages import web_routes
+
+__all__ = ["web_routes"]
