@@ -235,7 +235,7 @@ class ConversationService:
             return Received(None, deleted=await self.delete(conversation_id))
         score = satisfaction.score_of(rasa_payload or text)
         if score is not None:
-            return await self._rate(conversation_id, text, score, client_message_id)
+            return await self._rate(conversation_id, score, client_message_id)
         if len(text) > self.max_message_length:
             raise MessageRejected("too_long", texts.message_too_long(self.max_message_length))
         if not text.strip() and not rasa_payload:
@@ -298,7 +298,7 @@ class ConversationService:
                     raise
                 return ConversationView.of(conversation), existing, True, None
 
-    async def _rate(self, conversation_id: str, text: str, score: int, client_message_id: str | None) -> Received:
+    async def _rate(self, conversation_id: str, score: int, client_message_id: str | None) -> Received:
         """Store the answer to the satisfaction question; it neither reopens the conversation nor goes to Rasa."""
 
         def store() -> tuple[ConversationView, MessageView, bool]:
@@ -315,7 +315,7 @@ class ConversationService:
                     session,
                     conversation_id,
                     Sender.CITIZEN,
-                    text.strip() or str(score),
+                    satisfaction.answer_text(score),
                     payload={"rasa": FOR_STAFF, "satisfaction": score},
                     client_message_id=client_message_id,
                 )
