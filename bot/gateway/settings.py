@@ -1,11 +1,19 @@
 """The gateway's own settings, from environment variables, on top of the shared `bot.config.Settings`."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from bot.config import DEFAULT_REDIS_KEY_PREFIX, Settings, env_number as _number, redis_key_prefix
+from bot.config import ConfigError, DEFAULT_REDIS_KEY_PREFIX, Settings, env_number as _number, redis_key_prefix
+from bot.gateway.security import parse_networks
+
+# Request bodies: what the log-in form and the console's JSON calls need, with room to spare. The
+# larger overall limit covers the console's other forms and Telegram's updates.
+LOGIN_BODY_LIMIT = 4 * 1024
+STAFF_API_BODY_LIMIT = 32 * 1024
+DEFAULT_BODY_LIMIT = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,10 @@ class GatewaySettings:
     hello_timeout: float = 10.0
     purge_interval: float = 86400.0  # the retention purge runs this often (seconds) ...
     purge_first_delay: float = 60.0  # ... the first time this long after the start
+    max_body_bytes: int = DEFAULT_BODY_LIMIT  # no request body may be larger; some routes allow less
+    hsts_max_age: int = 31536000  # Strict-Transport-Security on HTTPS answers; 0: not sent
+    # Only these addresses may reach /staff; empty: any address.
+    staff_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "GatewaySettings":
@@ -36,7 +48,14 @@ class GatewaySettings:
             redis_key_prefix=redis_key_prefix(env),
             purge_interval=_number(env, "PURGE_INTERVAL_SECONDS", 86400.0, 0.05),
             purge_first_delay=_number(env, "PURGE_FIRST_DELAY_SECONDS", 60.0, 0.0),
+            max_body_bytes=int(_number(env, "MAX_BODY_BYTES", DEFAULT_BODY_LIMIT, LOGIN_BODY_LIMIT)),
+            hsts_max_age=int(_number(env, "HSTS_MAX_AGE", 31536000, 0)),
+            staff_allowed_networks=_networks(env, "STAFF_ALLOWED_ADDRESSES"),
         )
+
+    @property
+    def body_limits(self) -> tuple[tuple[str, int], ...]:
+        return (("/staff/login", LOGIN_BODY_LIMIT), ("/staff/api", STAFF_API_BODY_LIMIT))
 
     @property
     def action_server_health_url(self) -> str:
@@ -44,3 +63,10 @@ class GatewaySettings:
         if url.endswith("/webhook"):
             url = url[: -len("/webhook")]
         return url + "/health"
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    try:
+        return parse_networks(env.get(name, ""))
+    except ValueError as error:
+        raise ConfigError(f"environment: {name} must be addresses or networks separated by commas ({error})") from None
