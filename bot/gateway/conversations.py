@@ -26,6 +26,7 @@ from bot.gateway.events import ConversationDeleted, EventBus, MessageAdded, Stat
 from bot.gateway.rasa import RasaClient, RasaUnavailable
 from bot.gateway.views import ConversationView, MessageView
 from bot.privacy import delete_conversation, redact, redaction_warning
+from bot.privacy.deletion import TrackerNotDeleted
 from bot.store import Conversation, ConversationState, Database, Handoff, Message, Sender, StaffMember
 from bot.store.models import utcnow
 
@@ -232,7 +233,11 @@ class ConversationService:
         `rasa_payload` is what a pressed button sends to Rasa; `text` is its title, shown and stored.
         """
         if rasa_payload == DELETE_PAYLOAD or text.strip() == DELETE_PAYLOAD:
-            return Received(None, deleted=await self.delete(conversation_id))
+            try:
+                return Received(None, deleted=await self.delete(conversation_id))
+            except TrackerNotDeleted:
+                logger.exception("Conversation %s was not deleted", conversation_id)
+                raise MessageRejected("not_deleted", texts.NOT_DELETED) from None
         score = satisfaction.score_of(rasa_payload or text)
         if score is not None:
             return await self._rate(conversation_id, score, client_message_id)

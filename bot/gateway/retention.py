@@ -9,17 +9,20 @@ import asyncio
 import logging
 
 from bot.privacy import purge_older_than
+from bot.privacy.deletion import DEFAULT_AUDIT_RETENTION_DAYS
 from bot.store import Database
 
 logger = logging.getLogger(__name__)
 
 
-async def run_purge_loop(db: Database, retention_days: int, first_delay: float, interval: float) -> None:
+async def run_purge_loop(
+    db: Database, retention_days: int, first_delay: float, interval: float, audit_days: int = DEFAULT_AUDIT_RETENTION_DAYS
+) -> None:
     """Purge shortly after the start (a gateway restarted daily must still purge), then every `interval` s."""
     await asyncio.sleep(first_delay)
     while True:
         try:
-            await asyncio.to_thread(purge_older_than, db, retention_days)
+            await asyncio.to_thread(purge_older_than, db, retention_days, None, audit_days)
         except Exception:
             # The database may be down for a while; the next round tries again.
             logger.exception("The retention purge failed")

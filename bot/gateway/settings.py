@@ -8,6 +8,7 @@ from typing import Mapping
 
 from bot.config import ConfigError, DEFAULT_REDIS_KEY_PREFIX, Settings, env_number as _number, redis_key_prefix
 from bot.gateway.security import parse_networks
+from bot.privacy.deletion import DEFAULT_AUDIT_RETENTION_DAYS, audit_retention_days_from_env
 
 # Request bodies: what the log-in form and the console's JSON calls need, with room to spare. The
 # larger overall limit covers the console's other forms and Telegram's updates.
@@ -29,6 +30,7 @@ class GatewaySettings:
     hello_timeout: float = 10.0
     purge_interval: float = 86400.0  # the retention purge runs this often (seconds) ...
     purge_first_delay: float = 60.0  # ... the first time this long after the start
+    audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS  # the purge deletes older audit log entries
     max_body_bytes: int = DEFAULT_BODY_LIMIT  # no request body may be larger; some routes allow less
     hsts_max_age: int = 31536000  # Strict-Transport-Security on HTTPS answers; 0: not sent
     # Only these addresses may reach /staff; empty: any address.
@@ -48,6 +50,7 @@ class GatewaySettings:
             redis_key_prefix=redis_key_prefix(env),
             purge_interval=_number(env, "PURGE_INTERVAL_SECONDS", 86400.0, 0.05),
             purge_first_delay=_number(env, "PURGE_FIRST_DELAY_SECONDS", 60.0, 0.0),
+            audit_retention_days=audit_retention_days_from_env(env),
             max_body_bytes=int(_number(env, "MAX_BODY_BYTES", DEFAULT_BODY_LIMIT, LOGIN_BODY_LIMIT)),
             hsts_max_age=int(_number(env, "HSTS_MAX_AGE", 31536000, 0)),
             staff_allowed_networks=_networks(env, "STAFF_ALLOWED_ADDRESSES"),
