@@ -58,9 +58,9 @@ def _newest_message_id(db: Database, conversation_id: str) -> int:
 async def conversation(request: Request) -> Response:
     console = console_of(request)
     staff = request.state.staff
-    conversation_id = _conversation_id(request)
 
     async def load() -> dict[str, Any]:
+        conversation_id = _conversation_id(request)  # inside `_run`: a malformed id is a 404, not a crash
         result = await console.desk.conversation(staff, conversation_id)
         await console.desk.opened(staff, conversation_id, via="http")
         # The page keeps its transcript (role="log") busy until the socket has delivered up to here,
