@@ -84,11 +84,40 @@ def ready_message(gateway_url: str, rasa_url: str, actions_port: int, staff_acco
     return "\n".join(lines)
 
 
+def stack_children(args: argparse.Namespace, env: dict[str, str], model: Path) -> list:
+    """Rasa, the action server and the gateway as the supervisor starts them.
+
+    Rasa's token goes only to Rasa and the gateway, in their environment: never on a command line
+    (`ps` shows those to every user), and not to the action server, which never calls Rasa."""
+    from bot.supervisor import ChildSpec
+
+    rasa = str(Path(sys.executable).with_name("rasa"))
+    rasa_argv = [
+        sys.executable, "-m", "bot.rasa_launch", "run", "--enable-api", "-i", "127.0.0.1", "-p", str(args.rasa_port),
+        "--model", str(model), "--connector", "rest",
+    ]
+    if Path(args.endpoints).exists():
+        rasa_argv += ["--endpoints", args.endpoints]
+    quiet = {"LOG_LEVEL": "WARNING", "LOG_LEVEL_LIBRARIES": "ERROR"} if args.quiet else {}
+    gateway_url = f"http://{env['GATEWAY_HOST']}:{args.gateway_port}"
+    return [
+        ChildSpec("rasa", rasa_argv, f"{env['RASA_URL']}/status?token={env['RASA_TOKEN']}", {**env, **quiet}),
+        ChildSpec(
+            "actions",
+            [rasa, "run", "actions", "--actions", "actions", "-p", str(args.actions_port)],
+            f"http://127.0.0.1:{args.actions_port}/health",
+            {**env, **quiet, "SANIC_HOST": "127.0.0.1"},
+            unset=("RASA_TOKEN",),
+        ),
+        ChildSpec("gateway", [sys.executable, "-m", "bot", "gateway"], f"{gateway_url}/health", {**env, **quiet}),
+    ]
+
+
 @command("run", "start Rasa, the action server and the gateway; Ctrl-C stops all three", _stack_arguments)
 def run(args: argparse.Namespace) -> int:
     from bot.channels.telegram import TelegramSettings
     from bot.store import Database
-    from bot.supervisor import ChildSpec, Supervisor
+    from bot.supervisor import Supervisor
 
     model = Path(args.model)
     if not model.exists() or (model.is_dir() and not any(model.glob("*.tar.gz"))):
@@ -101,25 +130,8 @@ def run(args: argparse.Namespace) -> int:
     accounts = staff_account_count(database)
     database.dispose()
 
-    rasa = str(Path(sys.executable).with_name("rasa"))
-    rasa_argv = [
-        rasa, "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1", "-p", str(args.rasa_port),
-        "--model", str(model), "--connector", "rest",
-    ]
-    if Path(args.endpoints).exists():
-        rasa_argv += ["--endpoints", args.endpoints]
-    quiet = {"LOG_LEVEL": "WARNING", "LOG_LEVEL_LIBRARIES": "ERROR"} if args.quiet else {}
     gateway_url = f"http://{env['GATEWAY_HOST']}:{args.gateway_port}"
-    children = [
-        ChildSpec("rasa", rasa_argv, f"{env['RASA_URL']}/status?token={token}", {**env, **quiet}),
-        ChildSpec(
-            "actions",
-            [rasa, "run", "actions", "--actions", "actions", "-p", str(args.actions_port)],
-            f"http://127.0.0.1:{args.actions_port}/health",
-            {**env, **quiet, "SANIC_HOST": "127.0.0.1"},
-        ),
-        ChildSpec("gateway", [sys.executable, "-m", "bot", "gateway"], f"{gateway_url}/health", {**env, **quiet}),
-    ]
+    children = stack_children(args, env, model)
 
     def ready() -> None:
         print(ready_message(gateway_url, env["RASA_URL"], args.actions_port, accounts), flush=True)
@@ -171,6 +183,7 @@ def _purge_arguments(parser: argparse.ArgumentParser) -> None:
 @command("purge", "delete conversations, trackers and past bookings older than the retention", _purge_arguments)
 def purge(args: argparse.Namespace) -> int:
     from bot.privacy import purge_older_than
+    from bot.privacy.deletion import audit_retention_days_from_env
     from bot.store import Database
 
     settings = Settings.from_env()
@@ -180,11 +193,14 @@ def purge(args: argparse.Namespace) -> int:
         return 2
     database = Database(settings.database_url)
     database.upgrade()
-    result = purge_older_than(database, days)
+    audit_days = audit_retention_days_from_env()
+    result = purge_older_than(database, days, audit_days=audit_days)
     database.dispose()
     print(
         f"Deleted {result.conversations} conversation(s) and {result.tracker_conversations} assistant tracker(s) "
-        f"with nothing newer than {days} days, and {result.bookings} booking(s) that were more than {days} days ago."
+        f"with nothing newer than {days} days, and {result.bookings} booking(s) that were more than {days} days ago; "
+        f"{result.login_counts} quiet log-in count(s) and {result.audit_entries} audit log entr(y/ies) older than "
+        f"{max(days, audit_days)} days."
     )
     return 0
 

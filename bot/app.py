@@ -28,7 +28,7 @@ from bot.gateway.delivery import Delivery, make_delivery
 from bot.gateway.publishing import publish_to
 from bot.gateway.rasa import RasaClient
 from bot.gateway.retention import run_purge_loop
-from bot.gateway.security import SecurityHeaders
+from bot.gateway.security import AddressAllowList, BodyLimit, SecurityHeaders
 from bot.gateway.settings import GatewaySettings
 from bot.store import Database
 
@@ -81,6 +81,7 @@ def create_app(
                 settings.base.retention_days,
                 settings.purge_first_delay,
                 settings.purge_interval,
+                settings.audit_retention_days,
                 after_purge=assistant.forget_gone,
                 also=telegram_chats.forget_idle_chats if telegram_chats is not None else None,
             ),
@@ -110,7 +111,11 @@ def create_app(
             *staff_console.routes(),
             *(telegram_chats.routes if telegram_chats is not None else []),
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[
+            Middleware(SecurityHeaders, hsts_max_age=settings.hsts_max_age),
+            Middleware(AddressAllowList, prefix="/staff", networks=settings.staff_allowed_networks),
+            Middleware(BodyLimit, default=settings.max_body_bytes, route_limits=settings.body_limits),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

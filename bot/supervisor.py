@@ -22,6 +22,12 @@ class ChildSpec:
     argv: Sequence[str]
     ready_url: str
     env: Mapping[str, str] = field(default_factory=dict)
+    # Variables of the supervisor's own environment this child must not inherit (a secret it does not need).
+    unset: Sequence[str] = ()
+
+    def environment(self, inherited: Mapping[str, str]) -> dict[str, str]:
+        """What the child is started with: the supervisor's environment, this spec's on top, `unset` taken out."""
+        return {name: value for name, value in {**inherited, **self.env}.items() if name not in self.unset}
 
 
 @dataclass
@@ -93,7 +99,7 @@ class Supervisor:
         self._stopping = True
 
     def _start(self, child: _Child) -> None:
-        env = {**os.environ, **child.spec.env}
+        env = child.spec.environment(os.environ)
         child.process = subprocess.Popen(list(child.spec.argv), env=env, start_new_session=True)
         child.started_at = time.monotonic()
         child.ready = False

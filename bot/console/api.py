@@ -58,10 +58,12 @@ def _newest_message_id(db: Database, conversation_id: str) -> int:
 @staff_api()
 async def conversation(request: Request) -> Response:
     console = console_of(request)
-    conversation_id = _conversation_id(request)
+    staff = request.state.staff
 
     async def load() -> dict[str, Any]:
-        result = await console.desk.conversation(conversation_id)
+        conversation_id = _conversation_id(request)  # inside `_run`: a malformed id is a 404, not a crash
+        result = await console.desk.conversation(staff, conversation_id)
+        await console.desk.opened(staff, conversation_id, via="http")
         # The page keeps its transcript (role="log") busy until the socket has delivered up to here,
         # so a screen reader does not read the whole backlog out as if it had just arrived.
         result["newest_message_id"] = await asyncio.to_thread(_newest_message_id, console.db, conversation_id)

@@ -22,9 +22,10 @@ from bot.gateway.conversations import ConversationNotFound, ConversationService,
 from bot.gateway.views import ConversationView
 from bot.privacy import redact
 from bot.store import Booking, Conversation, ConversationState, Database, Message, Sender, StaffMember
-from bot.store.models import CannedAnswer, ConversationNote
+from bot.store.models import CannedAnswer, ConversationNote, Handoff
 from bot.times import iso
 
+NOT_FOUND = "Samtalen findes ikke. Borgeren kan have slettet den."
 MAX_REPLY_LENGTH = 4000
 MAX_NOTE_LENGTH = 2000
 CHANNEL_LABELS = {"web": "Web-chat", "telegram": "Telegram"}
@@ -51,6 +52,25 @@ def _conversation_dict(row: Conversation, assigned_name: str | None, waiting_mes
         "satisfaction": row.satisfaction,
         "citizen_messages": waiting_messages,
     }
+
+
+def reached_staff(session, row: Conversation) -> bool:
+    """Whether a conversation ever came to staff: waiting, taken, handed over before, or with a booking.
+
+    Only those are staff's business; what a citizen said to the assistant alone is not."""
+    if row.state in (ConversationState.WAITING, ConversationState.HUMAN) or row.assigned_staff_id is not None:
+        return True
+    handed_over = session.scalar(select(Handoff.id).where(Handoff.conversation_id == row.id).limit(1))
+    booked = session.scalar(select(Booking.id).where(Booking.conversation_id == row.id).limit(1))
+    return handed_over is not None or booked is not None
+
+
+def visible_to(session, staff: StaffIdentity, conversation_id: str) -> Conversation | None:
+    """The conversation if this staff member may open it (admins: any), else None, as if it did not exist."""
+    row = session.get(Conversation, conversation_id)
+    if row is None or not (staff.is_admin or reached_staff(session, row)):
+        return None
+    return row
 
 
 class Desk:
@@ -93,9 +113,11 @@ class Desk:
 
         return await asyncio.to_thread(load)
 
-    async def conversation(self, conversation_id: str) -> dict[str, Any]:
+    async def conversation(self, staff: StaffIdentity, conversation_id: str) -> dict[str, Any]:
         def load() -> dict[str, Any]:
             with self.db.session() as session:
+                if visible_to(session, staff, conversation_id) is None:
+                    raise Refused(404, NOT_FOUND)
                 found = session.execute(
                     select(Conversation, StaffMember.first_name)
                     .outerjoin(StaffMember, StaffMember.id == Conversation.assigned_staff_id)
@@ -129,8 +151,18 @@ class Desk:
             for note, name in rows
         ]
 
-    async def opened(self, staff: StaffIdentity, conversation_id: str) -> None:
-        await asyncio.to_thread(audit.record, self.db, staff.staff_id, "opened", conversation_id=conversation_id)
+    async def may_open(self, staff: StaffIdentity, conversation_id: str) -> bool:
+        def check() -> bool:
+            with self.db.session() as session:
+                return visible_to(session, staff, conversation_id) is not None
+
+        return await asyncio.to_thread(check)
+
+    async def opened(self, staff: StaffIdentity, conversation_id: str, via: str) -> None:
+        """Log that a staff member read a conversation; `via` says how ("http" or "socket")."""
+        await asyncio.to_thread(
+            audit.record, self.db, staff.staff_id, "opened", conversation_id=conversation_id, details=via
+        )
 
     # Changing ----------------------------------------------------------------------------------
 
@@ -235,7 +267,8 @@ class Desk:
             raise Refused(400, "Skriv noten først.")
         if len(text) > MAX_NOTE_LENGTH:
             raise Refused(400, f"Noten er for lang. Den må højst være {MAX_NOTE_LENGTH} tegn.")
-        await self._current(conversation_id)
+        if not await self.may_open(staff, conversation_id):
+            raise Refused(404, NOT_FOUND)
         text = redact(text).text  # notes are stored like messages: CPR and card numbers never are
 
         def store() -> dict[str, Any]:

@@ -146,12 +146,9 @@ async def queue_page(request: Request) -> Response:
 async def conversation_page(request: Request) -> Response:
     conversation_id = request.path_params["conversation_id"]
     console = console_of(request)
-
-    def exists() -> bool:
-        with console.db.session() as session:
-            return session.get(Conversation, conversation_id) is not None
-
-    if not CONVERSATION_ID.match(conversation_id) or not await asyncio.to_thread(exists):
+    # Staff may open only conversations that reached staff (admins any); others look like missing ones.
+    staff = request.state.staff
+    if not CONVERSATION_ID.match(conversation_id) or not await console.desk.may_open(staff, conversation_id):
         return await show(
             request, "refused.html", "Samtalen findes ikke", status=404,
             text="Samtalen findes ikke. Borgeren kan have slettet den.",

@@ -1,6 +1,7 @@
 """The staff console's settings, from environment variables."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,5 +34,22 @@ class ConsoleSettings:
             presence_timeout=presence_timeout_from_env(env),
             session_hours=_number(env, "STAFF_SESSION_HOURS", 12.0, 0.1),
             session_idle_minutes=_number(env, "STAFF_SESSION_IDLE_MINUTES", 120.0, 1.0),
-            secure_cookies=None if secure in ("", "auto") else secure in ("1", "true"),
+            secure_cookies=_secure_cookies(secure, env.get("GATEWAY_HOST", "127.0.0.1")),
         )
+
+
+def on_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _secure_cookies(configured: str, gateway_host: str) -> bool | None:
+    """Unset: always Secure when the gateway listens beyond loopback (its traffic may cross a network,
+    so it must come through TLS); on loopback, Secure when the request came over HTTPS."""
+    if configured in ("", "auto"):
+        return None if on_loopback(gateway_host) else True
+    return configured in ("1", "true")

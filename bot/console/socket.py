@@ -16,6 +16,8 @@ Gateway to console:
   {"type": "ready"}   {"type": "pong"}
   {"type": "queue", "event": {...}}   anything on the staff topic (states, handoffs, deletions)
   {"type": "message" | "typing" | "state" | "deleted", ...}   the watched conversation
+  {"type": "refused", "conversation_id": str, "text": str}    a watch of a conversation this staff
+                                   member may not open (it never reached staff) or that does not exist
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from bot.console.auth import SESSION_COOKIE, console_of, same_origin, session_topic
+from bot.console.desk import NOT_FOUND
 from bot.console.presence import touch
 from bot.console.sessions import StaffIdentity, same_token
 from bot.gateway.delivery import STAFF_TOPIC, conversation_topic
@@ -135,10 +138,14 @@ class StaffConnection:
                 await self._send({"type": "queue", "event": event})
 
     async def _start_watching(self, conversation_id: str, after: int) -> None:
-        # The transcript is read here, so this is where opening a conversation is audited (once per connection).
+        # The transcript is read here, so this is where opening a conversation is checked and audited
+        # (once per connection).
         if conversation_id not in self._opened:
+            if not await self.console.desk.may_open(self.staff, conversation_id):
+                await self._send({"type": "refused", "conversation_id": conversation_id, "text": NOT_FOUND})
+                return
             self._opened.add(conversation_id)
-            await self.console.desk.opened(self.staff, conversation_id)
+            await self.console.desk.opened(self.staff, conversation_id, via="socket")
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -1,8 +1,13 @@
-"""Repeated wrong passwords slow down: per user name and per address, kept in the database.
+"""Repeated wrong passwords slow down: per user name from one address, and per address, kept in the database.
 
 A few mistakes are free; after that each further failure doubles the wait before the next try is
 even checked (1 s, 2 s, 4 s ... up to 15 minutes). An address gets more free tries than a user name,
 since several staff may sit behind one office address. Failures are forgotten after an hour of quiet.
+
+The user name's count is kept per address: counted for the name alone, a stranger who knows a staff
+member's user name could keep the account blocked for good with one wrong password each time the
+wait ends. Guessing from many addresses is what the slow password hash and the 10-character
+minimum are for.
 
 Every attempt is counted as a failure before its password is checked (`reserve`), in one
 transaction with the check of the wait, so attempts sent side by side cannot all slip in before the
@@ -50,7 +55,7 @@ class LoginThrottle:
         self.clock = clock
 
     def rules(self, username: str, address: str | None) -> list[Rule]:
-        rules = [Rule(f"user:{username.strip().lower()[:150]}", self.user_free)]
+        rules = [Rule(f"user:{username.strip().lower()[:100]}@{(address or '')[:45]}", self.user_free)]
         if address:
             rules.append(Rule(f"ip:{address[:150]}", self.address_free))
         return rules

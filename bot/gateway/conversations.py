@@ -8,6 +8,7 @@ state goes through `TRANSITIONS`, and the citizen is told of it in the same tran
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +33,11 @@ from bot.gateway.rows import (
 )
 from bot.gateway.views import ConversationView, MessageView
 from bot.privacy import delete_conversation, redact, redaction_warning
+from bot.privacy.deletion import TrackerNotDeleted
 from bot.store import Conversation, ConversationState, Database, Sender, StaffMember
 from bot.store.models import RasaDelivery, utcnow
+
+logger = logging.getLogger(__name__)
 
 BOT, WAITING, HUMAN, CLOSED = (ConversationState(state) for state in ("bot", "waiting", "human", "closed"))
 
@@ -155,10 +159,14 @@ class ConversationService(ConversationReader):
         `rasa_payload` is what a pressed button sends to Rasa; `text` is its title, shown and stored.
         """
         if rasa_payload == DELETE_PAYLOAD or text.strip() == DELETE_PAYLOAD:
-            return Received(None, deleted=await self.delete(conversation_id))
+            try:
+                return Received(None, deleted=await self.delete(conversation_id))
+            except TrackerNotDeleted:
+                logger.exception("Conversation %s was not deleted", conversation_id)
+                raise MessageRejected("not_deleted", texts.NOT_DELETED) from None
         score = satisfaction.score_of(rasa_payload or text)
         if score is not None:
-            return await self._rate(conversation_id, text, score, client_message_id)
+            return await self._rate(conversation_id, score, client_message_id)
         if len(text) > self.max_message_length:
             raise MessageRejected("too_long", texts.message_too_long(self.max_message_length))
         if not text.strip() and not rasa_payload:
@@ -221,7 +229,7 @@ class ConversationService(ConversationReader):
                     raise
                 return ConversationView.of(row), [existing], True, None
 
-    async def _rate(self, conversation_id: str, text: str, score: int, client_message_id: str | None) -> Received:
+    async def _rate(self, conversation_id: str, score: int, client_message_id: str | None) -> Received:
         """Store the answer to the satisfaction question; it neither reopens the conversation nor goes to Rasa."""
 
         def store() -> tuple[ConversationView, MessageView, bool]:
@@ -238,9 +246,10 @@ class ConversationService(ConversationReader):
                     session,
                     conversation_id,
                     Sender.CITIZEN,
-                    text.strip() or str(score),
+                    satisfaction.answer_text(score),
                     payload={"satisfaction": score},
-                    client_message_id=client_message_id, rasa_status=RasaDelivery.STAFF,
+                    client_message_id=client_message_id,
+                    rasa_status=RasaDelivery.STAFF,
                 )
                 session.flush()
                 return ConversationView.of(row), MessageView.of(message), False

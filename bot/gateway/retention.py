@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.privacy import purge_older_than
+from bot.privacy.deletion import DEFAULT_AUDIT_RETENTION_DAYS
 from bot.store import Database
 
 logger = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ async def run_purge_loop(
     retention_days: int,
     first_delay: float,
     interval: float,
+    audit_days: int = DEFAULT_AUDIT_RETENTION_DAYS,
     after_purge: Callable[[], Awaitable[None]] | None = None,
     also: Callable[[], None] | None = None,
 ) -> None:
@@ -31,7 +33,7 @@ async def run_purge_loop(
     await asyncio.sleep(first_delay)
     while True:
         try:
-            await asyncio.to_thread(purge_older_than, db, retention_days)
+            await asyncio.to_thread(purge_older_than, db, retention_days, None, audit_days)
             if after_purge is not None:
                 await after_purge()
         except Exception:

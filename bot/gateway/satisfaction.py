@@ -1,7 +1,8 @@
 """The one question a citizen is asked when staff close a conversation: how satisfied, from 1 to 5.
 
 The answer comes back as a button payload that the gateway keeps for itself, like "Slet min samtale":
-it is stored on the conversation (`conversations.satisfaction`) and never sent to Rasa.
+it is stored on the conversation (`conversations.satisfaction`) and never sent to Rasa. The
+transcript keeps the score alone: a client may send any text with the payload, and it is not kept.
 """
 from __future__ import annotations
 
@@ -21,3 +22,8 @@ def score_of(payload: str | None) -> int | None:
     """The score in a satisfaction button's payload, or None for any other message."""
     match = _ANSWER.match((payload or "").strip())
     return int(match.group(1)) if match else None
+
+
+def answer_text(score: int) -> str:
+    """What the transcript shows for a satisfaction answer: the score, never the text sent with it."""
+    return str(score)

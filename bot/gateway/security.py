@@ -1,8 +1,10 @@
-"""Protection at the edge: security headers, allowed origins for sockets, and a rate limit."""
+"""Protection at the edge: security headers, request body limits, the console's address allow-list,
+allowed origins for sockets, and a rate limit."""
 from __future__ import annotations
 
+import ipaddress
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,10 +27,12 @@ class SecurityHeaders:
     loadable; everything else may only be framed or read by the gateway's own pages.
     """
 
-    def __init__(self, app: ASGIApp, embeddable_prefixes: Iterable[str] = ("/widget/",), https: bool = False) -> None:
+    def __init__(self, app: ASGIApp, embeddable_prefixes: Iterable[str] = ("/widget/",), hsts_max_age: int = 0) -> None:
         self.app = app
         self.embeddable = tuple(embeddable_prefixes)
-        self.https = https
+        # Strict-Transport-Security only on answers that came over HTTPS (directly, or from a proxy
+        # uvicorn trusts): browsers ignore it over plain HTTP, and a wrong one over HTTPS is hard to undo.
+        self.hsts_max_age = hsts_max_age
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,14 +58,140 @@ class SecurityHeaders:
                 if not embeddable:
                     extra["x-frame-options"] = "DENY"
                     extra["cross-origin-opener-policy"] = "same-origin"
-                if self.https:
-                    extra["strict-transport-security"] = "max-age=31536000"
+                if self.hsts_max_age > 0 and scope.get("scheme") == "https":
+                    extra["strict-transport-security"] = f"max-age={self.hsts_max_age}"
                 present = {name.lower() for name, _ in headers}
                 headers += [(k.encode(), v.encode()) for k, v in extra.items() if k.encode() not in present]
                 message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(Exception):
+    """A request body went over its route's limit while it was being read."""
+
+
+TOO_LARGE = "Forespørgslen er for stor.".encode()
+
+
+async def _refuse(send: Send, status: int, text: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(text)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": text})
+
+
+class BodyLimit:
+    """Refuses a request body over its route's limit with 413, before anything parses it.
+
+    A declared Content-Length over the limit is refused before a byte of the body is read; a body
+    sent without one (chunked) is counted as it arrives and refused the moment it goes over. The
+    first prefix in `route_limits` that the path starts with gives the limit; others get `default`.
+    """
+
+    def __init__(self, app: ASGIApp, default: int, route_limits: Sequence[tuple[str, int]] = ()) -> None:
+        self.app = app
+        self.default = default
+        self.route_limits = tuple(route_limits)
+
+    def limit_for(self, path: str) -> int:
+        for prefix, limit in self.route_limits:
+            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+                return min(limit, self.default)
+        return self.default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope.get("path", ""))
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and (not value.strip().isdigit() or int(value) > limit):
+                await _refuse(send, 413, TOO_LARGE)
+                return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
+        async def noting_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, noting_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await _refuse(send, 413, TOO_LARGE)
+
+
+def parse_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or networks ("10.0.0.0/8, 192.0.2.7"); ValueError names a wrong one."""
+    networks = []
+    for item in (part.strip() for part in text.split(",")):
+        if item:
+            networks.append(ipaddress.ip_network(item, strict=False))
+    return tuple(networks)
+
+
+def address_in(address: str | None, networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == network.version and ip in network for network in networks)
+
+
+NOT_FROM_HERE = b"Konsollen kan kun bruges fra kommunens eget net."
+
+
+class AddressAllowList:
+    """Only the listed addresses reach paths under `prefix` (the staff console), pages and sockets alike.
+
+    The address is the client's as uvicorn gives it: behind a proxy, the one in X-Forwarded-For when
+    the proxy is trusted (FORWARDED_ALLOW_IPS). No networks: everyone may.
+    """
+
+    def __init__(
+        self, app: ASGIApp, prefix: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+    ) -> None:
+        self.app = app
+        self.prefix = prefix.rstrip("/")
+        self.networks = tuple(networks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        guarded = scope["type"] in ("http", "websocket") and (path == self.prefix or path.startswith(self.prefix + "/"))
+        client = scope.get("client")
+        if not guarded or not self.networks or address_in(client[0] if client else None, self.networks):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await _refuse(send, 403, NOT_FROM_HERE)
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: Iterable[str]) -> bool:

@@ -1,12 +1,21 @@
 """The gateway's own settings, from environment variables, on top of the shared `bot.config.Settings`."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.config import DEFAULT_REDIS_KEY_PREFIX, Settings, redis_key_prefix
+from bot.config import DEFAULT_REDIS_KEY_PREFIX, ConfigError, Settings, redis_key_prefix
 from bot.config import env_number as _number
+from bot.gateway.security import parse_networks
+from bot.privacy.deletion import DEFAULT_AUDIT_RETENTION_DAYS, audit_retention_days_from_env
+
+# Request bodies: what the log-in form and the console's JSON calls need, with room to spare. The
+# larger overall limit covers the console's other forms and Telegram's updates.
+LOGIN_BODY_LIMIT = 4 * 1024
+STAFF_API_BODY_LIMIT = 32 * 1024
+DEFAULT_BODY_LIMIT = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,11 @@ class GatewaySettings:
     hello_timeout: float = 10.0
     purge_interval: float = 86400.0  # the retention purge runs this often (seconds) ...
     purge_first_delay: float = 60.0  # ... the first time this long after the start
+    audit_retention_days: int = DEFAULT_AUDIT_RETENTION_DAYS  # the purge deletes older audit log entries
+    max_body_bytes: int = DEFAULT_BODY_LIMIT  # no request body may be larger; some routes allow less
+    hsts_max_age: int = 31536000  # Strict-Transport-Security on HTTPS answers; 0: not sent
+    # Only these addresses may reach /staff; empty: any address.
+    staff_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -37,7 +51,15 @@ class GatewaySettings:
             redis_key_prefix=redis_key_prefix(env),
             purge_interval=_number(env, "PURGE_INTERVAL_SECONDS", 86400.0, 0.05),
             purge_first_delay=_number(env, "PURGE_FIRST_DELAY_SECONDS", 60.0, 0.0),
+            audit_retention_days=audit_retention_days_from_env(env),
+            max_body_bytes=int(_number(env, "MAX_BODY_BYTES", DEFAULT_BODY_LIMIT, LOGIN_BODY_LIMIT)),
+            hsts_max_age=int(_number(env, "HSTS_MAX_AGE", 31536000, 0)),
+            staff_allowed_networks=_networks(env, "STAFF_ALLOWED_ADDRESSES"),
         )
+
+    @property
+    def body_limits(self) -> tuple[tuple[str, int], ...]:
+        return (("/staff/login", LOGIN_BODY_LIMIT), ("/staff/api", STAFF_API_BODY_LIMIT))
 
     @property
     def action_server_health_url(self) -> str:
@@ -45,3 +67,10 @@ class GatewaySettings:
         if url.endswith("/webhook"):
             url = url[: -len("/webhook")]
         return url + "/health"
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    try:
+        return parse_networks(env.get(name, ""))
+    except ValueError as error:
+        raise ConfigError(f"environment: {name} must be addresses or networks separated by commas ({error})") from None

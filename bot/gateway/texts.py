@@ -23,6 +23,9 @@ def message_too_long(limit: int) -> str:
 
 
 EMPTY_MESSAGE = "Skriv en besked først."
+NOT_DELETED = (
+    "Samtalen kunne ikke slettes lige nu. Prøv igen om lidt. Virker det stadig ikke, så ring til Borgerservice."
+)
 RATE_LIMITED = "Du har sendt mange beskeder på kort tid. Vent et øjeblik, og prøv igen."
 
 

@@ -2,6 +2,13 @@
 
 Rasa's tracker store is its SQLTrackerStore on the same database (table `events`, keyed by
 `sender_id`, which is our conversation id), so a plain DELETE there removes what Rasa remembers.
+When that table is not in the database (Rasa's tracker store was set up elsewhere), "Slet min
+samtale" deletes nothing and raises `TrackerNotDeleted`: the citizen must not be told their
+conversation is gone while Rasa still has it. The purge says so in the log and purges the rest.
+
+The purge also forgets the log-in back-off's counts once they are quiet (their keys hold whatever
+was typed as a user name, a password now and then), and audit log entries after their own, longer
+period (`AUDIT_RETENTION_DAYS`).
 
 A booking outlives its conversation (staff still need to call back at the booked time), so it is
 not deleted with it; only the citizen's quoted messages in its summary are. What staff need to run
@@ -11,6 +18,8 @@ whose time is longer ago than the retention are deleted by the purge.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -18,12 +27,25 @@ from sqlalchemy import delete, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
 from bot.booking.summary import QUOTES_LABEL, without_citizen_words
-from bot.store import Booking, Conversation, Database
+from bot.config import env_number
+from bot.store import AuditEntry, Booking, Conversation, Database
+from bot.store.models import LoginThrottle
 from bot.store.telegram_updates import forget_old_updates
 
 logger = logging.getLogger(__name__)
 
 RASA_EVENTS_TABLE = "events"
+DEFAULT_AUDIT_RETENTION_DAYS = 365
+# The log-in back-off forgets a count after an hour of quiet (bot.console.throttle); so does the purge.
+THROTTLE_QUIET = timedelta(hours=1)
+
+
+class TrackerNotDeleted(RuntimeError):
+    """Rasa's tracker table is not in this database, so what Rasa remembers could not be deleted."""
+
+
+def audit_retention_days_from_env(env: Mapping[str, str] | None = None) -> int:
+    return int(env_number(os.environ if env is None else env, "AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, 1))
 
 
 @dataclass(frozen=True)
@@ -31,6 +53,8 @@ class PurgeResult:
     conversations: int
     tracker_conversations: int
     bookings: int = 0
+    login_counts: int = 0
+    audit_entries: int = 0
 
 
 def _forget_citizen_words_in_bookings(session: Session, *conditions) -> None:
@@ -57,19 +81,36 @@ def _delete_trackers(session: Session, senders: list[str]) -> int:
 
 
 def delete_conversation(db: Database, conversation_id: str) -> bool:
-    """Delete one conversation everywhere; True when the gateway knew it."""
+    """Delete one conversation everywhere, or nothing (TrackerNotDeleted); True when the gateway knew it."""
     with db.session() as session:
+        if not _has_events_table(session):
+            raise TrackerNotDeleted(
+                f"Rasa's tracker table {RASA_EVENTS_TABLE!r} is not in the gateway's database, so conversation "
+                f"{conversation_id} was not deleted: Rasa's tracker store must be this database (endpoints.yml)"
+            )
         deleted = session.execute(delete(Conversation).where(Conversation.id == conversation_id)).rowcount
         _forget_citizen_words_in_bookings(session, Booking.conversation_id == conversation_id)
-        if _has_events_table(session):
-            session.execute(text(f"DELETE FROM {RASA_EVENTS_TABLE} WHERE sender_id = :id"), {"id": conversation_id})
+        session.execute(text(f"DELETE FROM {RASA_EVENTS_TABLE} WHERE sender_id = :id"), {"id": conversation_id})
     return bool(deleted)
 
 
-def purge_older_than(db: Database, days: int, now: datetime | None = None) -> PurgeResult:
+def purge_older_than(
+    db: Database, days: int, now: datetime | None = None, audit_days: int = DEFAULT_AUDIT_RETENTION_DAYS
+) -> PurgeResult:
     """Delete every conversation untouched for `days` days, every Rasa tracker idle as long, and every
-    booking whose time is as long ago; bookings still to come lose the quotes of deleted conversations."""
-    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
+    booking whose time is as long ago; bookings still to come lose the quotes of deleted conversations.
+    Also quiet log-in counts, and audit log entries older than `audit_days` (never fewer than `days`)."""
+    now = now or datetime.now(timezone.utc)
+    cutoff = now - timedelta(days=days)
+    with db.session() as session:
+        login_counts = session.execute(
+            delete(LoginThrottle).where(
+                LoginThrottle.last_failure_at < now - THROTTLE_QUIET,
+                or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until < now),
+            )
+        ).rowcount
+        audit_cutoff = now - timedelta(days=max(days, audit_days))
+        audit_entries = session.execute(delete(AuditEntry).where(AuditEntry.created_at < audit_cutoff)).rowcount
     with db.session() as session:
         old_ids = list(session.scalars(select(Conversation.id).where(Conversation.updated_at < cutoff)))
         for start in range(0, len(old_ids), 500):
@@ -87,9 +128,18 @@ def purge_older_than(db: Database, days: int, now: datetime | None = None) -> Pu
             )
             idle_senders = {row[0] for row in session.execute(idle, {"cutoff": cutoff.timestamp()})}
             trackers = _delete_trackers(session, sorted(idle_senders | set(old_ids)))
-    forget_old_updates(db, now or datetime.now(timezone.utc))
+        else:
+            logger.error(
+                "Rasa's tracker table %r is not in the gateway's database: Rasa's trackers were not purged",
+                RASA_EVENTS_TABLE,
+            )
+    forget_old_updates(db, now)
     logger.info(
-        "Purged %d conversations, %d idle trackers and %d bookings older than %d days",
-        len(old_ids), trackers, old_bookings, days,
+        "Purged %d conversations, %d idle trackers and %d bookings older than %d days, %d quiet log-in counts "
+        "and %d audit log entries older than %d days",
+        len(old_ids), trackers, old_bookings, days, login_counts, audit_entries, max(days, audit_days),
     )
-    return PurgeResult(conversations=len(old_ids), tracker_conversations=trackers, bookings=old_bookings)
+    return PurgeResult(
+        conversations=len(old_ids), tracker_conversations=trackers, bookings=old_bookings,
+        login_counts=login_counts, audit_entries=audit_entries,
+    )

@@ -4,10 +4,16 @@ A CPR number counts only when its first six digits are a real date (the seventh 
 century, as the CPR office defines it); a card number only when it passes the Luhn check. Anything
 else that merely looks like them (phone numbers, booking references, amounts) is kept, because a
 citizen's message that loses its meaning is worse than useless.
+
+Numbers are looked for in a normalised copy of the text (NFKC, so full-width digits and dashes are
+ordinary ones, and without invisible characters such as a zero-width space), and the matches are
+cut out of the text as written: everything around a number stays exactly as the citizen typed it.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,20 +24,27 @@ CARD_PLACEHOLDER = "[kortnummer fjernet]"
 _SPACE = "[ \u00a0\u202f\u2009]"
 # Dashes: hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign.
 _DASH = "[-\u2010\u2011\u2012\u2013\u2014\u2212]"
-# A CPR number: DDMMYY (the three parts may be split by one space, dot, dash or slash, the same
-# one twice: "01 01 90", "01.01.90"), then the last four digits after nothing, spaces, or a dash
-# or slash with spaces around it ("010190-1234", "010190  1234", "010190 - 1234", "010190/1234").
+# Between the birth date and the last four digits: a dash, slash, dot or underscore with up to three
+# spaces around it ("010190-1234", "010190 - 1234", "010190.1234"), or spaces alone ("010190  1234").
+_CPR_MIDDLE = rf"(?:{_SPACE}{{0,3}}(?:{_DASH}|[/._]){_SPACE}{{0,3}}|{_SPACE}{{1,3}})"
+# A CPR number: the birth date as DDMMYY or DDMMYYYY, its parts split by nothing, by the same space,
+# dot, dash or slash twice ("01 01 90", "01.01.1990"), or by a space before the year ("0101 90");
+# then the last four digits, whole or, after a date written without spaces or dots between its
+# parts, as two pairs ("010190-12 34"; "10 11 12 13 14" is counting).
 _CPR = re.compile(
-    rf"(?<![\d])(\d{{2}})({_SPACE}|[./]|{_DASH})?(\d{{2}})(?(2)\2)(\d{{2}})"
-    rf"(?:{_SPACE}{{0,3}}(?:{_DASH}|/){_SPACE}{{0,3}}|{_SPACE}{{1,3}})?(\d)(\d{{3}})(?![\d])"
+    rf"(?<![\d])(\d{{2}})(?:({_SPACE}|[./]|{_DASH})(\d{{2}})\2|(\d{{2}}){_SPACE}?)(\d{{2}}|\d{{4}})"
+    rf"{_CPR_MIDDLE}?(\d)(?(2)\d{{3}}|(?:\d{{3}}|\d{_SPACE}\d{{2}}))(?![\d])"
 )
-# Card numbers: 13 to 19 digits, whole or in groups split by spaces, a dash or a dot.
-_CARD_SEPARATOR = rf"(?:{_SPACE}?(?:{_DASH}|\.){_SPACE}?|{_SPACE}{{1,3}})"
+# Card numbers: 13 to 19 digits, whole or in groups split by spaces, a dash, a dot or an underscore.
+_CARD_SEPARATOR = rf"(?:{_SPACE}?(?:{_DASH}|[._]){_SPACE}?|{_SPACE}{{1,3}})"
 _DIGIT_GROUPS = re.compile(rf"(?<![\d])\d+(?:{_CARD_SEPARATOR}\d+)*(?![\d])")
+_SPLIT_GROUPS = re.compile(r"\d+")
 # Cards are printed in groups of 4 (4-4-4-4, 4-4-4-4-3), 4-6-5 or 4-6-4; two-digit groups are how
 # phone numbers are written ("20 30 40 50") and short runs are counting, so a number split into
-# groups counts only when every group is 3 to 6 digits long.
+# groups counts only when every group is 3 to 6 digits long, or, read out in pairs after a first
+# group of four ("4111 11 11 1111 1111"), 2 to 6.
 _CARD_GROUP_MIN, _CARD_GROUP_MAX = 3, 6
+_CARD_PAIRS_AFTER = 4
 _CARD_MIN, _CARD_MAX = 13, 19
 
 
@@ -72,24 +85,57 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _redact_cpr(text: str) -> tuple[str, int]:
+def _invisible(char: str) -> bool:
+    # Format characters (zero-width space and joiners, word joiner, soft hyphen, direction marks, BOM).
+    return unicodedata.category(char) == "Cf"
+
+
+def _normalised(text: str) -> tuple[str, list[int]]:
+    """`text` in NFKC without invisible characters, and for each of its characters the index it came from."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if _invisible(char):
+            continue
+        for normal in unicodedata.normalize("NFKC", char):
+            chars.append(normal)
+            origin.append(index)
+    return "".join(chars), origin
+
+
+def _replace_spans(text: str, find: Callable[[str], Iterator[tuple[int, int]]], placeholder: str) -> tuple[str, int]:
+    """Replace, in `text` as written, what `find` finds in its normalised copy."""
+    normal, origin = _normalised(text)
+    pieces: list[str] = []
+    written = 0
     count = 0
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal count
-        day, month, year, century = (int(match.group(i)) for i in (1, 3, 4, 5))
-        if cpr_birth_date(day, month, year, century) is None:
-            return match.group(0)
+    for start, end in find(normal):
+        first, last = origin[start], origin[end - 1] + 1
+        pieces += [text[written:first], placeholder]
+        written = last
         count += 1
-        return CPR_PLACEHOLDER
+    pieces.append(text[written:])
+    return "".join(pieces), count
 
-    return _CPR.sub(replace, text), count
+
+def _cpr_spans(text: str) -> Iterator[tuple[int, int]]:
+    for match in _CPR.finditer(text):
+        day = int(match.group(1))
+        month = int(match.group(3) or match.group(4))
+        written_year = match.group(5)
+        century = int(match.group(6))
+        born = cpr_birth_date(day, month, int(written_year[-2:]), century)
+        if born is None or (len(written_year) == 4 and born.year != int(written_year)):
+            continue
+        yield match.span()
 
 
 def _card_like(groups: list[str]) -> bool:
     if len(groups) == 1:
         return True
-    return all(_CARD_GROUP_MIN <= len(group) <= _CARD_GROUP_MAX for group in groups)
+    if all(_CARD_GROUP_MIN <= len(group) <= _CARD_GROUP_MAX for group in groups):
+        return True
+    return len(groups[0]) == _CARD_PAIRS_AFTER and all(2 <= len(group) <= _CARD_GROUP_MAX for group in groups)
 
 
 def _card_span(groups: list[str]) -> tuple[int, int] | None:
@@ -108,34 +154,26 @@ def _card_span(groups: list[str]) -> tuple[int, int] | None:
     return best
 
 
-def _redact_cards_in(chunk: str) -> tuple[str, int]:
-    parts = re.split(f"({_CARD_SEPARATOR})", chunk)  # group i at 2*i, the separator after it at 2*i + 1
-    span = _card_span(parts[0::2])
-    if span is None:
-        return chunk, 0
-    start, end = span
-    head = "".join(parts[: 2 * start])
-    if 2 * end + 1 >= len(parts):
-        return head + CARD_PLACEHOLDER, 1
-    separator, tail = parts[2 * end + 1], "".join(parts[2 * end + 2 :])
-    rest, more = _redact_cards_in(tail)
-    return head + CARD_PLACEHOLDER + separator + rest, 1 + more
+def _card_spans_in(groups: list[re.Match[str]]) -> Iterator[tuple[int, int]]:
+    while groups:
+        span = _card_span([group.group(0) for group in groups])
+        if span is None:
+            return
+        start, end = span
+        yield groups[start].start(), groups[end].end()
+        groups = groups[end + 1 :]
 
 
-def _redact_cards(text: str) -> tuple[str, int]:
-    count = 0
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal count
-        redacted, found = _redact_cards_in(match.group(0))
-        count += found
-        return redacted
-
-    return _DIGIT_GROUPS.sub(replace, text), count
+def _card_spans(text: str) -> Iterator[tuple[int, int]]:
+    for match in _DIGIT_GROUPS.finditer(text):
+        groups = list(_SPLIT_GROUPS.finditer(text, match.start(), match.end()))
+        yield from _card_spans_in(groups)
 
 
 def redact(text: str) -> Redaction:
     """Replace every CPR number and card number in `text` by a placeholder."""
-    text, cprs = _redact_cpr(text)
-    text, cards = _redact_cards(text)
+    # Cards first: a card's middle group and last one can read as a CPR number ("0000-010100-0008"),
+    # while a CPR number alone has at most 12 digits, too few for a card.
+    text, cards = _replace_spans(text, _card_spans, CARD_PLACEHOLDER)
+    text, cprs = _replace_spans(text, _cpr_spans, CPR_PLACEHOLDER)
     return Redaction(text, cprs, cards)

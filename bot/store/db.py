@@ -22,11 +22,22 @@ def database_url_from_env() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+def prepare_sqlite_file(path: Path) -> None:
+    """Make the database's folder and file readable by their owner only, before SQLite opens them.
+
+    SQLite gives its journal and WAL files the database file's mode, so they are private too. A
+    folder or file that already exists keeps its mode: the operator may have chosen it."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            prepare_sqlite_file(Path(path))
         # Several processes (gateway, action server, Rasa) share the file: wait for locks instead of failing.
         engine = create_engine(url, future=True, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -34,6 +45,8 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted rows are overwritten with zeros, so a deleted conversation cannot be read back from the file.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()

@@ -290,7 +290,7 @@ class LoginThrottle(Base):
 
     __tablename__ = "login_throttle"
 
-    key = Column(String(160), primary_key=True)  # "user:<name>" or "ip:<address>"
+    key = Column(String(160), primary_key=True)  # "user:<name>@<address>" or "ip:<address>"
     failures = Column(Integer, nullable=False, default=0)
     last_failure_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     blocked_until = Column(DateTime(timezone=True))

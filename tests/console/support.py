@@ -49,11 +49,16 @@ class Gateway:
 
 @contextlib.contextmanager
 def running_gateway(
-    directory: Path, console: ConsoleSettings, municipality: Municipality | None = None, database_url: str | None = None
+    directory: Path,
+    console: ConsoleSettings,
+    municipality: Municipality | None = None,
+    database_url: str | None = None,
+    **gateway_options,
 ) -> Iterator[Gateway]:
     """The gateway with its console on a free loopback port, staff "anna" (admin) and "bo" (staff).
 
-    The database is a new SQLite file in `directory` unless `database_url` names an empty one."""
+    The database is a new SQLite file in `directory` unless `database_url` names an empty one;
+    `gateway_options` are more `GatewaySettings` fields."""
     fake = FakeRasa()
     db = Database(database_url or f"sqlite:///{directory / 'console.db'}")
     db.upgrade()
@@ -65,7 +70,7 @@ def running_gateway(
             base = Settings.from_env(
                 {"DATABASE_URL": db.url, "RASA_URL": rasa_url, "RASA_TOKEN": TOKEN, "ACTION_SERVER_URL": f"{rasa_url}/webhook"}
             )
-            settings = GatewaySettings(base=base, retry_interval=0.1, rasa_timeout=5)
+            settings = GatewaySettings(base=base, **{"retry_interval": 0.1, "rasa_timeout": 5, **gateway_options})
             app = create_app(settings, municipality=municipality, db=db, console=console)
             with serve_in_thread(app, timeout_graceful_shutdown=1) as url:
                 yield Gateway(url, db, fake, app, municipality)

@@ -141,6 +141,20 @@ def test_wrong_passwords_slow_down_per_user_and_per_address(db):
     assert restarted.wait_seconds(anna) == 0  # an hour of quiet: the count started again
 
 
+def test_a_stranger_who_knows_a_user_name_cannot_keep_the_account_locked(db):
+    clock = Clock()
+    throttle = LoginThrottle(db, clock=clock)
+    stranger = throttle.rules("anna", "203.0.113.5")
+    # One wrong password each time the wait ends, for a day.
+    for _ in range(200):
+        clock.advance(seconds=throttle.wait_seconds(stranger))
+        assert throttle.reserve(stranger) == 0
+    assert throttle.wait_seconds(stranger) > 0
+    # Anna at the office is not held up by it.
+    anna = throttle.rules("Anna", "10.0.0.1")
+    assert throttle.wait_seconds(anna) == 0 and throttle.reserve(anna) == 0
+
+
 def test_the_wait_is_capped(db):
     clock = Clock()
     throttle = LoginThrottle(db, clock=clock)
@@ -194,14 +208,14 @@ async def test_wrong_passwords_sent_side_by_side_get_no_more_than_the_free_tries
     for refused in (r for r in responses if r.status_code == 429):
         assert "For mange forkerte forsøg. Vent" in refused.text
     with gateway.db.session() as session:
-        assert session.get(LoginThrottleRow, "user:bo").failures == 3  # refused attempts are not counted
+        assert session.get(LoginThrottleRow, "user:bo@127.0.0.1").failures == 3  # refused attempts are not counted
 
 
 async def test_the_right_password_takes_its_count_back(gateway):
     await sign_in(gateway.url, "anna")
     await sign_in(gateway.url, "bo")
     with gateway.db.session() as session:
-        assert session.get(LoginThrottleRow, "user:anna") is None
+        assert session.get(LoginThrottleRow, "user:anna@127.0.0.1") is None
         assert session.get(LoginThrottleRow, "ip:127.0.0.1").failures == 0
 
 

@@ -145,6 +145,22 @@ async def test_close_asks_for_satisfaction_and_stores_it_without_rasa(gateway):
     assert [action for action, _ in audit_actions(gateway, conversation)] == ["claimed", "closed"]
 
 
+async def test_a_satisfaction_answer_keeps_only_its_score(gateway):
+    """A client may send any title with the satisfaction payload: only the score is stored."""
+    anna = await sign_in(gateway.url, "anna")
+    async with waiting_citizen(gateway.url) as person:
+        conversation = person.conversation_id
+        await anna.api("POST", f"/staff/api/conversations/{conversation}/claim")
+        await anna.api("POST", f"/staff/api/conversations/{conversation}/close")
+        question = await person.until(lambda m: m["buttons"])
+        await person.say("mit cpr er 0101 90 1234, ring 20304050", question["buttons"][1]["payload"])
+        await person.until(lambda m: m["text"] == satisfaction.THANKS)
+        with gateway.db.session() as session:
+            texts = list(session.scalars(select(Message.text).where(Message.conversation_id == conversation)))
+        assert "2" in texts and not any("cpr" in text or "20304050" in text for text in texts)
+        assert row(gateway, conversation).satisfaction == 2
+
+
 async def test_presence_is_what_the_handoff_decision_reads(gateway):
     anna = await sign_in(gateway.url, "anna")
 

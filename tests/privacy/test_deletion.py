@@ -16,8 +16,10 @@ from sqlalchemy import text as sql_text
 
 from bot.booking.summary import QUOTES_DELETED, summarise
 from bot.privacy import delete_conversation, purge_older_than
-from bot.store import Booking, Conversation, Database, Handoff, Message, Sender
+from bot.privacy.deletion import TrackerNotDeleted, audit_retention_days_from_env
+from bot.store import AuditEntry, Booking, Conversation, Database, Handoff, Message, Sender
 from bot.store.models import BookingKind
+from bot.store.models import LoginThrottle as LoginThrottleRow
 from tests.support.postgres import fresh_postgres_database
 from tests.support.rasa_tables import EVENTS_DDL, add_tracker_event, create_events_table, tracker_event_count
 
@@ -221,3 +223,79 @@ def test_the_purge_removes_citizen_words_from_coming_bookings_and_past_bookings_
     assert CITIZEN_SENTENCE in booking(db, "P3W-8QA").summary
     assert delete_conversation(db, recent)
     assert places_holding(db, CITIZEN_SENTENCE) == []
+
+
+# --- Hardening: loud failure, the log-in counts, the audit log, secure delete, file modes ---------
+
+
+def test_delete_fails_loudly_and_deletes_nothing_when_rasas_table_is_elsewhere(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'without-rasa.db'}")
+    db.upgrade()
+    with db.session() as session:
+        row = Conversation(channel="web", channel_user_id="v")
+        session.add(row)
+        session.flush()
+        kept = row.id
+    with pytest.raises(TrackerNotDeleted, match="tracker"):
+        delete_conversation(db, kept)
+    assert count(db, Conversation) == 1
+    db.dispose()
+
+
+def test_the_purge_forgets_quiet_login_counts_and_old_audit_entries(database):
+    with database.session() as session:
+        session.add_all(
+            [
+                # A password typed into the user name field, an hour and a half ago: forgotten.
+                LoginThrottleRow(key="user:hemmeligt-kodeord@10.0.0.1", failures=1, last_failure_at=NOW - timedelta(minutes=90)),
+                # Still counting, or still blocked: kept.
+                LoginThrottleRow(key="user:anna@10.0.0.1", failures=2, last_failure_at=NOW - timedelta(minutes=10)),
+                LoginThrottleRow(
+                    key="ip:10.0.0.9", failures=30, last_failure_at=NOW - timedelta(hours=2), blocked_until=NOW + timedelta(minutes=5)
+                ),
+                AuditEntry(staff_id=None, action="login", created_at=NOW - timedelta(days=400)),
+                AuditEntry(staff_id=None, action="login", created_at=NOW - timedelta(days=40)),
+            ]
+        )
+    result = purge_older_than(database, 30, now=NOW, audit_days=365)
+    assert (result.login_counts, result.audit_entries) == (1, 1)
+    with database.session() as session:
+        assert sorted(session.scalars(select(LoginThrottleRow.key))) == ["ip:10.0.0.9", "user:anna@10.0.0.1"]
+        assert [entry.created_at.date() for entry in session.scalars(select(AuditEntry))] == [(NOW - timedelta(days=40)).date()]
+    # The audit period is never shorter than the conversations'.
+    assert purge_older_than(database, 60, now=NOW, audit_days=10).audit_entries == 0
+
+
+def test_the_audit_retention_is_read_from_the_environment():
+    assert audit_retention_days_from_env({}) == 365
+    assert audit_retention_days_from_env({"AUDIT_RETENTION_DAYS": "730"}) == 730
+
+
+def test_a_deleted_conversation_cannot_be_read_back_from_the_sqlite_file(database):
+    marker = "Kastanjevej-hemmelighed-" + "x" * 40
+    conversation_id = conversation(database, NOW)
+    with database.session() as session:
+        session.add(Message(conversation_id=conversation_id, sender=Sender.CITIZEN, text=marker))
+    database.dispose()  # checkpoints the WAL into the file
+    path = Path(database.url.split("///", 1)[1])
+    assert marker.encode() in path.read_bytes()
+    assert delete_conversation(database, conversation_id)
+    with database.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    for file in path.parent.glob(path.name + "*"):
+        assert marker.encode() not in file.read_bytes(), file
+
+
+def test_sqlite_files_and_their_folder_are_for_their_owner_only(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'var' / 'borgerhjaelp.db'}")
+    db.upgrade()
+    with db.session() as session:  # open while the files are looked at, so the WAL files exist
+        session.add(Conversation(channel="web", channel_user_id="v"))
+        session.flush()
+        files = list((tmp_path / "var").iterdir())
+        assert {f.name for f in files} >= {"borgerhjaelp.db", "borgerhjaelp.db-wal"}
+        assert (tmp_path / "var").stat().st_mode & 0o777 == 0o700
+        for file in files:
+            assert file.stat().st_mode & 0o077 == 0, file
+    db.dispose()

@@ -11,7 +11,10 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatusCode
 
+from sqlalchemy import text as sql_text
+
 from bot.app import create_app
+from bot.store import Conversation
 from tests.support.fake_rasa import TOKEN
 from tests.support.servers import serve_in_thread
 
@@ -152,6 +155,20 @@ async def test_delete_button_deletes_the_conversation(gateway, fake_rasa):
     async with widget(gateway, conversation_id) as again:
         assert again.welcome["conversation_id"] is None
     assert "/delete_conversation" not in fake_rasa[0].texts_for(conversation_id)
+
+
+async def test_delete_fails_loudly_when_rasas_tracker_is_not_in_the_database(gateway, database):
+    async with widget(gateway) as client:
+        await client.send(type="message", client_id="cid-00000001", text="hej")
+        conversation_id = (await client.next("conversation"))["conversation_id"]
+        await client.messages_until(lambda m: m["sender"] == "bot")
+        with database.session() as session:
+            session.execute(sql_text("DROP TABLE events"))  # as if Rasa's tracker store were elsewhere
+        await client.send(type="message", client_id="cid-00000002", text="Slet min samtale", payload="/delete_conversation")
+        error = await client.next("error")
+        assert error["code"] == "not_deleted" and "kunne ikke slettes" in error["text"]
+    with database.session() as session:  # nothing is deleted, so the citizen is told no lie
+        assert session.get(Conversation, conversation_id) is not None
 
 
 async def test_rasa_down_the_citizen_is_told_and_answered_when_it_is_back(gateway, fake_rasa):

@@ -131,8 +131,12 @@ class TelegramChannel:
         if len(body) > _MAX_UPDATE_BYTES:
             return JSONResponse({"error": "too large"}, status_code=413)
         try:
-            update = Update.de_json(json.loads(body), self.application.bot)
-        except (ValueError, TypeError, KeyError):
+            data = json.loads(body)
+            # Telegram always sends an object with an integer update_id; anything else is not from it.
+            if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+                raise ValueError("not an update")
+            update = Update.de_json(data, self.application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
             return JSONResponse({"error": "not an update"}, status_code=400)
         if update is None:
             return JSONResponse({"error": "not an update"}, status_code=400)
