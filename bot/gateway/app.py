@@ -106,7 +106,9 @@ def create_app(
         await service.recover_pending()
         retry = asyncio.create_task(service.run_retry_loop(settings.retry_interval), name="retry-pending")
         purge = asyncio.create_task(
-            run_purge_loop(db, settings.base.retention_days, settings.purge_first_delay, settings.purge_interval),
+            run_purge_loop(
+                db, settings.base.retention_days, settings.purge_first_delay, settings.purge_interval, municipality
+            ),
             name="retention-purge",
         )
         await staff_console.start()

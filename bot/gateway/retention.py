@@ -8,18 +8,22 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from bot.config import Municipality
 from bot.privacy import purge_older_than
 from bot.store import Database
 
 logger = logging.getLogger(__name__)
 
 
-async def run_purge_loop(db: Database, retention_days: int, first_delay: float, interval: float) -> None:
-    """Purge shortly after the start (a gateway restarted daily must still purge), then every `interval` s."""
+async def run_purge_loop(
+    db: Database, retention_days: int, first_delay: float, interval: float, municipality: Municipality | None = None
+) -> None:
+    """Purge shortly after the start (a gateway restarted daily must still purge), then every `interval` s.
+    The purge first keeps the day's statistics of what it deletes (days in the municipality's time zone)."""
     await asyncio.sleep(first_delay)
     while True:
         try:
-            await asyncio.to_thread(purge_older_than, db, retention_days)
+            await asyncio.to_thread(purge_older_than, db, retention_days, None, municipality)
         except Exception:
             # The database may be down for a while; the next round tries again.
             logger.exception("The retention purge failed")

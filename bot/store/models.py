@@ -314,6 +314,24 @@ class TelegramUpdate(Base):
     received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
 
 
+class DailyFigure(Base):
+    """One count of one day and channel, kept after the conversations it counts are deleted.
+
+    Only counts, never text or who: `figure` names what is counted ("conversations", "handoff"),
+    `detail` splits it where needed (the handoff's reason, the topic's intent, "3-14" for Thursday
+    14-15). The retention purge adds a conversation's counts here in the same transaction that
+    deletes it, so no replica or restart counts one twice. See bot/insight/.
+    """
+
+    __tablename__ = "statistics_daily"
+
+    day = Column(Date, primary_key=True)
+    channel = Column(String(16), primary_key=True)
+    figure = Column(String(32), primary_key=True)
+    detail = Column(String(64), primary_key=True, default="")
+    value = Column(BigInteger, nullable=False, default=0)
+
+
 __all__ = [
     "AuditEntry",
     "AvailabilityException",
@@ -326,6 +344,7 @@ __all__ = [
     "Conversation",
     "ConversationNote",
     "ConversationState",
+    "DailyFigure",
     "Handoff",
     "LoginThrottle",
     "Message",
