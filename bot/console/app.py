@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from bot.config import Municipality
-from bot.console import api, pages
+from bot.console import api, pages, statistics
 from bot.console.auth import PASSWORD_CHECKS_AT_ONCE
 from bot.console.bookings import BookingDesk
 from bot.console.desk import Desk
@@ -80,6 +80,8 @@ class Console:
             Route("/staff/canned/{canned_id:int}", pages.canned_update, methods=["POST"]),
             Route("/staff/canned/{canned_id:int}/delete", pages.canned_delete, methods=["POST"]),
             Route("/staff/audit", pages.audit_page, methods=["GET"]),
+            Route("/staff/statistics", statistics.statistics_page, methods=["GET"]),
+            Route("/staff/statistics.csv", statistics.statistics_csv, methods=["GET"]),
             Route("/staff/api/queue", api.queue, methods=["GET"]),
             Route(conversation, api.conversation, methods=["GET"]),
             Route(f"{conversation}/claim", api.claim, methods=["POST"]),

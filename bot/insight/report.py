@@ -163,15 +163,15 @@ def _reason_label(reason: str) -> str:
 
 
 def format_wait(seconds: int | None) -> str:
-    """'under 30 sek.', 'under 4 min.', 'under 2 t. 10 min.'"""
+    """'højst 30 sek.', 'højst 4 min.', 'højst 2 t. 10 min.': the upper bound of the wait's step."""
     if seconds is None:
         return "–"
     if seconds < 60:
-        return f"under {seconds} sek."
+        return f"højst {seconds} sek."
     minutes = seconds // 60
     if minutes < 60:
-        return f"under {minutes} min."
-    return f"under {minutes // 60} t. {minutes % 60} min." if minutes % 60 else f"under {minutes // 60} t."
+        return f"højst {minutes} min."
+    return f"højst {minutes // 60} t. {minutes % 60} min." if minutes % 60 else f"højst {minutes // 60} t."
 
 
 def csv_rows(counts: Counts, first: date, last: date) -> list[dict[str, object]]:
