@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from bot.booking.struggle import DID_THAT_HELP_ACTIONS
+from bot.booking.struggle import DID_THAT_HELP_ACTIONS, NEUTRAL_INTENTS
 from bot.config import Municipality
 from bot.danish import is_question
 from bot.insight.rasa_events import Tracker, read_trackers
@@ -176,7 +176,8 @@ def _count_turns(tracker: Tracker, add) -> None:
             add("not_understood")
             if previous_missed:
                 add("second_miss")
-        previous_missed = turn.not_understood
+        if turn.intent not in NEUTRAL_INTENTS:  # "Noget andet" between two misses: still in a row
+            previous_missed = turn.not_understood
         if is_question(turn.intent):
             add("topic", str(turn.intent))
         if _asked_did_it_help(turn) and turn.intent in ("affirm", "deny"):

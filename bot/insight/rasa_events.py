@@ -20,6 +20,10 @@ EVENTS_TABLE = "events"
 # The bot's own bookkeeping between turns: not something the citizen saw it do.
 QUIET_ACTIONS = frozenset({"action_listen", "action_session_start", "action_unlikely_intent"})
 FALLBACK_INTENT = "nlu_fallback"
+# What the assistant runs when it did not understand (data/rules/fallback.yml). Inside a form an
+# "nlu_fallback" message is often the form's answer (a phone number, a name), so the intent alone
+# does not say the citizen was not understood; the fallback action does.
+FALLBACK_ACTIONS = frozenset({"action_handle_fallback", "action_default_fallback", "action_two_stage_fallback"})
 
 events = Table(
     EVENTS_TABLE,
@@ -50,7 +54,8 @@ class CitizenTurn:
 
     @property
     def not_understood(self) -> bool:
-        return self.intent == FALLBACK_INTENT
+        """The assistant answered this message with its fallback ("Mente du ...?", or an offer of a person)."""
+        return any(action in FALLBACK_ACTIONS for action in self.actions_after)
 
 
 @dataclass
