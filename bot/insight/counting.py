@@ -13,7 +13,8 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
@@ -22,7 +23,16 @@ from bot.booking.struggle import DID_THAT_HELP_ACTIONS, NEUTRAL_INTENTS
 from bot.config import Municipality
 from bot.danish import is_question
 from bot.insight.rasa_events import Tracker, read_trackers
-from bot.store.models import Booking, Conversation, DailyFigure, Handoff, Message, Sender
+from bot.store.models import (
+    Booking,
+    Conversation,
+    DailyFigure,
+    Handoff,
+    Message,
+    Sender,
+    StatisticsCacheDay,
+    StatisticsCacheFigure,
+)
 
 # (day, channel, figure, detail) -> count
 Key = tuple[date, str, str, str]
@@ -201,12 +211,62 @@ def count_bookings(session: Session, condition: Any, municipality: Municipality)
 
 
 def live_counts(session: Session, first: date, last: date, municipality: Municipality) -> Counts:
-    """The figures of the conversations and bookings still in the database, started from `first` to `last`."""
-    start, end = local_day_bounds(first, last, municipality.timezone)
-    ids = select(Conversation.id).where(Conversation.created_at >= start, Conversation.created_at < end)
-    counts = count_conversations(session, ids, municipality)
+    """The figures of the conversations and bookings still in the database, started from `first` to `last`.
+
+    A day's conversation figures are counted again only when its conversations changed since they
+    were last counted (how many there are, and the latest change); otherwise the cache has them."""
+    zone = municipality.timezone
+    start, end = local_day_bounds(first, last, zone)
+    seen: dict[date, tuple[int, datetime]] = {}
+    for created_at, updated_at in session.execute(
+        select(Conversation.created_at, Conversation.updated_at).where(
+            Conversation.created_at >= start, Conversation.created_at < end
+        )
+    ):
+        day = _utc(created_at).astimezone(zone).date()
+        count, latest = seen.get(day, (0, _utc(updated_at)))
+        seen[day] = (count + 1, max(latest, _utc(updated_at)))
+    cached = {
+        row.day: (row.conversations, _utc(row.last_change) if row.last_change else None)
+        for row in session.scalars(select(StatisticsCacheDay).where(StatisticsCacheDay.day >= first, StatisticsCacheDay.day <= last))
+    }
+    counts: Counts = Counter()
+    fresh = [day for day, fingerprint in seen.items() if cached.get(day) == fingerprint]
+    for start_index in range(0, len(fresh), 200):
+        for row in session.execute(
+            select(StatisticsCacheFigure.day, StatisticsCacheFigure.channel, StatisticsCacheFigure.figure,
+                   StatisticsCacheFigure.detail, StatisticsCacheFigure.value)
+            .where(StatisticsCacheFigure.day.in_(fresh[start_index : start_index + 200]))
+        ):
+            counts[(row.day, row.channel, row.figure, row.detail)] += row.value
+    for day in sorted(set(seen) - set(fresh)):
+        day_start, day_end = local_day_bounds(day, day, zone)
+        ids = select(Conversation.id).where(Conversation.created_at >= day_start, Conversation.created_at < day_end)
+        day_counts = count_conversations(session, ids, municipality)
+        _cache(session, day, seen[day], day_counts)
+        counts.update(day_counts)
     counts.update(count_bookings(session, (Booking.created_at >= start) & (Booking.created_at < end), municipality))
     return counts
+
+
+def _cache(session: Session, day: date, fingerprint: tuple[int, datetime], counts: Counts) -> None:
+    """Replace the day's cached figures. A replica caching the same day at the same moment wins; the
+    loser's figures are the same, so its failed write is dropped."""
+    try:
+        with session.begin_nested():
+            session.execute(delete(StatisticsCacheDay).where(StatisticsCacheDay.day == day))
+            session.execute(delete(StatisticsCacheFigure).where(StatisticsCacheFigure.day == day))
+            session.add(StatisticsCacheDay(day=day, conversations=fingerprint[0], last_change=fingerprint[1]))
+            session.flush()
+            rows = [
+                {"day": day, "channel": channel[:16], "figure": figure[:32], "detail": detail[:64], "value": value}
+                for (_, channel, figure, detail), value in counts.items()
+                if value
+            ]
+            if rows:
+                session.execute(insert(StatisticsCacheFigure), rows)
+    except IntegrityError:
+        pass
 
 
 def kept_counts(session: Session, first: date, last: date) -> Counts:
@@ -241,9 +301,9 @@ def keep(session: Session, counts: Counts) -> None:
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for start in range(0, len(rows), 500):
-        statement = insert(DailyFigure).values(rows[start : start + 500])
+        statement = upsert(DailyFigure).values(rows[start : start + 500])
         statement = statement.on_conflict_do_update(
             index_elements=["day", "channel", "figure", "detail"],
             set_={"value": DailyFigure.value + statement.excluded.value},

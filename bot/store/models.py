@@ -332,6 +332,31 @@ class DailyFigure(Base):
     value = Column(BigInteger, nullable=False, default=0)
 
 
+class StatisticsCacheDay(Base):
+    """A day whose live figures were counted, and what its conversations looked like then: while the
+    day's conversations number and last change are the same, `statistics_cache` holds their figures.
+    Only a cache, so the page need not count a month of conversations on every visit."""
+
+    __tablename__ = "statistics_cache_days"
+
+    day = Column(Date, primary_key=True)
+    conversations = Column(Integer, nullable=False)
+    last_change = Column(DateTime(timezone=True))
+    counted_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class StatisticsCacheFigure(Base):
+    """The counted figures of a day's conversations still in the database (see StatisticsCacheDay)."""
+
+    __tablename__ = "statistics_cache"
+
+    day = Column(Date, ForeignKey("statistics_cache_days.day", ondelete="CASCADE"), primary_key=True)
+    channel = Column(String(16), primary_key=True)
+    figure = Column(String(32), primary_key=True)
+    detail = Column(String(64), primary_key=True, default="")
+    value = Column(BigInteger, nullable=False, default=0)
+
+
 __all__ = [
     "AuditEntry",
     "AvailabilityException",
@@ -354,5 +379,7 @@ __all__ = [
     "StaffPresence",
     "StaffRole",
     "StaffSession",
+    "StatisticsCacheDay",
+    "StatisticsCacheFigure",
     "TelegramUpdate",
 ]

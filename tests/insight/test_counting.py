@@ -98,3 +98,13 @@ def test_waits_are_kept_in_steps_and_read_back_as_median_and_90th_percentile():
     wait = wait_of(histogram)
     assert (wait.count, wait.median, wait.p90) == (10, 10, 60)
     assert wait_of(Counter()).median is None
+
+
+def test_the_counted_days_are_counted_again_when_their_conversations_change(db):
+    ids = fill_day(db)
+    assert totals(db)["satisfaction"] == 1
+    with db.session() as session:
+        session.get(Conversation, ids["answered"]).satisfaction = 5
+    assert totals(db)["satisfaction"] == 2
+    fill_day(db)
+    assert totals(db)["conversations"] == 10

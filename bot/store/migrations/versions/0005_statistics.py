@@ -22,7 +22,25 @@ def upgrade() -> None:
     sa.Column('value', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('day', 'channel', 'figure', 'detail', name=op.f('pk_statistics_daily'))
     )
+    op.create_table('statistics_cache_days',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('conversations', sa.Integer(), nullable=False),
+    sa.Column('last_change', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('counted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('day', name=op.f('pk_statistics_cache_days'))
+    )
+    op.create_table('statistics_cache',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('figure', sa.String(length=32), nullable=False),
+    sa.Column('detail', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['day'], ['statistics_cache_days.day'], name=op.f('fk_statistics_cache_day_statistics_cache_days'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('day', 'channel', 'figure', 'detail', name=op.f('pk_statistics_cache'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('statistics_cache')
+    op.drop_table('statistics_cache_days')
     op.drop_table('statistics_daily')
