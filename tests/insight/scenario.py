@@ -3,6 +3,7 @@ and the figures they must give. Written directly (no Rasa) so the counting is ch
 from __future__ import annotations
 
 import json
+import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterator
@@ -93,9 +94,11 @@ def fill_day(db: Database) -> dict[str, str]:
     ])
     ids["handoff"] = _conversation(db, "telegram", MORNING, 1, satisfaction=4)
     with db.session() as session:
-        eva = StaffMember(username="eva", first_name="Eva", password_hash="x")
-        session.add(eva)
-        session.flush()
+        eva = session.query(StaffMember).filter_by(username="eva").one_or_none()
+        if eva is None:
+            eva = StaffMember(username="eva", first_name="Eva", password_hash="x")
+            session.add(eva)
+            session.flush()
         session.add(Handoff(conversation_id=ids["handoff"], reason="asked_for_person", requested_at=MORNING,
                             claimed_by=eva.id, claimed_at=MORNING + timedelta(seconds=45), outcome="closed"))
         session.add(Message(conversation_id=ids["handoff"], sender=Sender.STAFF, staff_id=eva.id, text="Hej",
@@ -105,7 +108,7 @@ def fill_day(db: Database) -> dict[str, str]:
     with db.session() as session:
         session.add(Handoff(conversation_id=ids["booked"], reason="asked_for_booking", requested_at=MORNING,
                             outcome="booking_offered", ended_at=MORNING))
-        session.add(Booking(reference="ABC123", kind=BookingKind.CALLBACK, topic="mitid_blocked",
+        session.add(Booking(reference=uuid.uuid4().hex[:12], kind=BookingKind.CALLBACK, topic="mitid_blocked",
                             starts_at=MORNING + timedelta(days=2), length_minutes=20, first_name="Bo", phone="12345678",
                             channel="web", conversation_id=ids["booked"], status=BookingStatus.DONE, created_at=MORNING))
     _events(db, ids["booked"], MORNING, [
