@@ -9,6 +9,7 @@ import asyncio
 import logging
 
 from bot.config import Municipality
+from bot.insight import count_recent_days
 from bot.privacy import purge_older_than
 from bot.store import Database
 
@@ -24,6 +25,9 @@ async def run_purge_loop(
     while True:
         try:
             await asyncio.to_thread(purge_older_than, db, retention_days, None, municipality)
+            if municipality is not None:
+                # Counted now, the statistics page need not count a month of conversations on a visit.
+                await asyncio.to_thread(count_recent_days, db, municipality, retention_days)
         except Exception:
             # The database may be down for a while; the next round tries again.
             logger.exception("The retention purge failed")

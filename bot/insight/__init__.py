@@ -6,11 +6,12 @@ the conversations); `report` shapes them for the page and the CSV export; `chart
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from bot.config import Municipality
-from bot.insight.counting import Counts, all_counts
+from bot.insight.counting import Counts, all_counts, refresh_cache
 from bot.store import Database
+from bot.store.models import utcnow
 
 
 def counts_between(db: Database, first: date, last: date, municipality: Municipality) -> Counts:
@@ -19,4 +20,11 @@ def counts_between(db: Database, first: date, last: date, municipality: Municipa
         return all_counts(session, first, last, municipality)
 
 
-__all__ = ["Counts", "counts_between"]
+def count_recent_days(db: Database, municipality: Municipality, days: int) -> None:
+    """Count the last `days` days' conversations ahead of a visit to the page (the purge loop calls it)."""
+    today = utcnow().astimezone(municipality.timezone).date()
+    with db.session() as session:
+        refresh_cache(session, today - timedelta(days=days), today, municipality)
+
+
+__all__ = ["Counts", "count_recent_days", "counts_between"]

@@ -217,15 +217,7 @@ def live_counts(session: Session, first: date, last: date, municipality: Municip
     were last counted (how many there are, and the latest change); otherwise the cache has them."""
     zone = municipality.timezone
     start, end = local_day_bounds(first, last, zone)
-    seen: dict[date, tuple[int, datetime]] = {}
-    for created_at, updated_at in session.execute(
-        select(Conversation.created_at, Conversation.updated_at).where(
-            Conversation.created_at >= start, Conversation.created_at < end
-        )
-    ):
-        day = _utc(created_at).astimezone(zone).date()
-        count, latest = seen.get(day, (0, _utc(updated_at)))
-        seen[day] = (count + 1, max(latest, _utc(updated_at)))
+    seen = _fingerprints(session, first, last, zone)
     cached = {
         row.day: (row.conversations, _utc(row.last_change) if row.last_change else None)
         for row in session.scalars(select(StatisticsCacheDay).where(StatisticsCacheDay.day >= first, StatisticsCacheDay.day <= last))
@@ -247,6 +239,34 @@ def live_counts(session: Session, first: date, last: date, municipality: Municip
         counts.update(day_counts)
     counts.update(count_bookings(session, (Booking.created_at >= start) & (Booking.created_at < end), municipality))
     return counts
+
+
+def _fingerprints(session: Session, first: date, last: date, zone) -> dict[date, tuple[int, datetime]]:
+    """Per day with conversations: how many began that day, and their latest change."""
+    start, end = local_day_bounds(first, last, zone)
+    earliest = session.scalar(
+        select(func.min(Conversation.created_at)).where(Conversation.created_at >= start, Conversation.created_at < end)
+    )
+    seen: dict[date, tuple[int, datetime]] = {}
+    if earliest is None:
+        return seen
+    day = _utc(earliest).astimezone(zone).date()
+    while day <= last:
+        day_start, day_end = local_day_bounds(day, day, zone)
+        count, latest = session.execute(
+            select(func.count(), func.max(Conversation.updated_at)).where(
+                Conversation.created_at >= day_start, Conversation.created_at < day_end
+            )
+        ).one()
+        if count:
+            seen[day] = (count, _utc(latest))
+        day += timedelta(days=1)
+    return seen
+
+
+def refresh_cache(session: Session, first: date, last: date, municipality: Municipality) -> None:
+    """Count the days whose conversations changed since they were counted, so a visit need not."""
+    live_counts(session, first, last, municipality)
 
 
 def _cache(session: Session, day: date, fingerprint: tuple[int, datetime], counts: Counts) -> None:

@@ -357,6 +357,9 @@ class StatisticsCacheFigure(Base):
     value = Column(BigInteger, nullable=False, default=0)
 
 
+# The statistics page asks how many conversations began on a day and when they last changed.
+Index("ix_conversations_created_at", Conversation.created_at)
+
 __all__ = [
     "AuditEntry",
     "AvailabilityException",

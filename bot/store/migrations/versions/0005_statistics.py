@@ -14,6 +14,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('conversations', schema=None) as batch_op:
+        batch_op.create_index('ix_conversations_created_at', ['created_at'], unique=False)
     op.create_table('statistics_daily',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -44,3 +46,5 @@ def downgrade() -> None:
     op.drop_table('statistics_cache')
     op.drop_table('statistics_cache_days')
     op.drop_table('statistics_daily')
+    with op.batch_alter_table('conversations', schema=None) as batch_op:
+        batch_op.drop_index('ix_conversations_created_at')
