@@ -7,6 +7,7 @@ All text is escaped here; the result is safe to insert as markup.
 """
 from __future__ import annotations
 
+import math
 from html import escape
 from typing import Sequence
 
@@ -56,7 +57,9 @@ def column_chart(chart_id: str, title: str, rows: Sequence[tuple[str, int, int]]
     largest = max((whole for _, whole, _ in rows), default=0) or 1
     step = (WIDTH - left) / max(1, len(rows))
     width = max(2.0, step * 0.7)
-    every = max(1, round(len(rows) / 12))  # at most about twelve labels under the columns
+    # Label every n-th column, so that labels of about 7 px a letter never overlap.
+    widest = max((len(label) for label, _, _ in rows), default=1) * 7 + 10
+    every = max(1, math.ceil(widest / step))
     body = [f'<line class="chart-axis" x1="{left}" y1="{bottom}" x2="{WIDTH}" y2="{bottom}"/>',
             f'<text class="chart-value" x="{left - 4}" y="12" text-anchor="end">{_number(largest)}</text>']
     for index, (label, whole, part) in enumerate(rows):

@@ -8,15 +8,17 @@ copying them back in time. Seeded, so every run writes the same.
 from __future__ import annotations
 
 import json
+import math
 import random
 import uuid
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from bot.config import Municipality
-from bot.insight.counting import count_conversations, keep
+from bot.insight.counting import count_bookings, count_conversations, keep, local_day_bounds
 from bot.insight.rasa_events import events
 from bot.store import Booking, Conversation, Database, Handoff, Message
 from bot.store.models import Sender
@@ -48,18 +50,29 @@ def fill(db: Database, municipality: Municipality, today: date, days: int = 365,
         live_ids += ids
         written += len(ids)
     if days > live_days:
+        first_live = today - timedelta(days=live_days - 1)
         with db.session() as session:
             template = count_conversations(session, live_ids, municipality)
+            template.update(live_bookings(session, first_live, today, municipality))
+        by_day: dict[date, list] = {}
+        for (counted_day, channel, figure, detail), value in template.items():
+            by_day.setdefault(counted_day, []).append((channel, figure, detail, value))
         kept: Counter = Counter()
         for back in range(live_days, days):
             day = today - timedelta(days=back)
             source = today - timedelta(days=back % live_days)
-            for (counted_day, channel, figure, detail), value in template.items():
-                if counted_day == source:
-                    kept[(day, channel, figure, detail)] += value
+            # A season: quieter in summer and around new year, busier in autumn and spring.
+            season = 1 + 0.3 * math.sin(2 * math.pi * (day.timetuple().tm_yday - 80) / 365) * generator.uniform(0.8, 1.2)
+            for channel, figure, detail, value in by_day.get(source, []):
+                kept[(day, channel, figure, detail)] += round(value * season)
         with db.session() as session:
             keep(session, kept)
     return written
+
+
+def live_bookings(session: Session, first: date, last: date, municipality: Municipality) -> Counter:
+    start, end = local_day_bounds(first, last, municipality.timezone)
+    return count_bookings(session, (Booking.created_at >= start) & (Booking.created_at < end), municipality)
 
 
 def _write_day(db: Database, generator: random.Random, day: date, zone, count: int) -> list[str]:
