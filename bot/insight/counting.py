@@ -34,8 +34,7 @@ from bot.store.models import (
     StatisticsCacheFigure,
 )
 
-# (day, channel, figure, detail) -> count
-Key = tuple[date, str, str, str]
+# Counter of (day, channel, figure, detail) -> count
 Counts = Counter
 
 BOOKING_OFFERED = "booking_offered"
