@@ -42,13 +42,15 @@ def add_staff(database_url: str, username: str, *flags: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(trained_model, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("statistics-stack")
-    config = always_open(directory)
-    env = {"MUNICIPALITY_CONFIG": str(config), "RASA_TIMEOUT": "30"}
-    with running_stack(trained_model, directory, env=env) as running:
+def municipality_file(tmp_path_factory) -> Path:
+    return always_open(tmp_path_factory.mktemp("statistics-municipality"))
+
+
+@pytest.fixture(scope="module")
+def stack(trained_model, tmp_path_factory, municipality_file):
+    env = {"MUNICIPALITY_CONFIG": str(municipality_file), "RASA_TIMEOUT": "30"}
+    with running_stack(trained_model, tmp_path_factory.mktemp("statistics-stack"), env=env) as running:
         add_staff(running.database_url, "anna", "--admin")
-        running.municipality_config = config
         yield running
 
 
@@ -121,13 +123,13 @@ async def statistics(stack, day: str) -> tuple[dict[str, str], list[dict[str, st
         await staff.client.aclose()
 
 
-def test_the_statistics_tell_what_happened_and_outlive_the_purge(stack):
+def test_the_statistics_tell_what_happened_and_outlive_the_purge(stack, municipality_file):
     url, origin = stack.gateway_url.replace("http", "ws") + "/ws", stack.gateway_url
     asyncio.run(answered(url, origin))
     asyncio.run(not_understood_twice(url, origin))
     asyncio.run(booked(url, origin))
     asyncio.run(live_chat(stack, url, origin))
-    municipality = load_municipality(stack.municipality_config)
+    municipality = load_municipality(municipality_file)
     today = datetime.now(timezone.utc).astimezone(municipality.timezone).date().isoformat()
 
     page, rows = asyncio.run(statistics(stack, today))
