@@ -85,19 +85,29 @@ async def booked(url: str, origin: str) -> None:
         assert re.search(r"Din kode er [A-Z0-9]{3}-[A-Z0-9]{3}", texts(confirmation)), texts(confirmation)
 
 
+async def waiting_conversation(database_url: str, seconds: float = 60) -> str:
+    """The id of the conversation in the staff queue, once it is there."""
+    db = Database(database_url)
+    try:
+        for _ in range(int(seconds)):
+            with db.session() as session:
+                waiting = session.scalars(select(Conversation.id).where(Conversation.state == ConversationState.WAITING)).first()
+            if waiting:
+                return waiting
+            await asyncio.sleep(1)
+        raise AssertionError("no conversation came into the staff queue")
+    finally:
+        db.dispose()
+
+
 async def live_chat(stack, url: str, origin: str) -> None:
     staff = await sign_in(stack.gateway_url, "anna")
     try:
         await staff.form("/staff/presence", {"status": "online", "next": "/staff"})
         async with websockets.connect(url, origin=origin) as ws:
             chat = await open_chat(None, ws)
-            await chat.say("Jeg vil gerne skrive med en medarbejder")
-            db = Database(stack.database_url)
-            try:
-                with db.session() as session:
-                    waiting = session.scalars(select(Conversation.id).where(Conversation.state == ConversationState.WAITING)).one()
-            finally:
-                db.dispose()
+            await chat.say("jeg vil gerne tale med en medarbejder")
+            waiting = await waiting_conversation(stack.database_url)
             claimed = await staff.api("POST", f"/staff/api/conversations/{waiting}/claim")
             assert claimed.status_code == 200, claimed.text
             replied = await staff.api("POST", f"/staff/api/conversations/{waiting}/reply", {"text": "Hej, det er Anna."})
