@@ -82,6 +82,7 @@ def create_app(
                 settings.purge_first_delay,
                 settings.purge_interval,
                 settings.audit_retention_days,
+                municipality,
                 after_purge=assistant.forget_gone,
                 also=telegram_chats.forget_idle_chats if telegram_chats is not None else None,
             ),

@@ -4,7 +4,9 @@ It starts Rasa, the action server and the gateway on free loopback ports with th
 a throw-away SQLite database, then measures:
 - one citizen through the gateway's websocket (what the widget does): time to the first reply;
 - Rasa's REST channel alone, one user and many users at once: latency and messages per second;
-- the resident memory of each process after the load.
+- the resident memory of each process after the load;
+- the console's statistics page and CSV export on a year at 2,000 conversations a day
+  (`--statistics-only` runs just this part, without the stack).
 Every loop is bounded in count and time; nothing leaves 127.0.0.1.
 """
 from __future__ import annotations
@@ -130,12 +132,54 @@ def resident_memory_mb(pid: int) -> float:
     return float("nan")
 
 
+def statistics_timings(days: int = 365, per_day: int = 2000, live_days: int = 30) -> None:
+    """Fill a scratch database with a year (the last `live_days` days in full, the rest as the
+    retention purge leaves them) and time the statistics page and the CSV export over real HTTP."""
+    from datetime import date, timedelta
+
+    import httpx
+
+    from bot.console import ConsoleSettings
+    from bot.insight.sample import fill
+    from tests.console.support import PASSWORD, login_token, running_gateway
+
+    with tempfile.TemporaryDirectory() as scratch, running_gateway(Path(scratch), ConsoleSettings()) as gateway:
+        today = date.today()
+        started = time.perf_counter()
+        written = fill(gateway.db, gateway.municipality, today, days=days, live_days=live_days, per_day=per_day)
+        print(
+            f"\nStatistics: {days} days at {per_day} conversations a weekday"
+            f" ({written} in full, the last {live_days} days),"
+            f" written in {time.perf_counter() - started:.0f} s"
+        )
+        with httpx.Client(base_url=gateway.url, timeout=600) as client:
+            form = client.get("/staff/login")
+            client.post("/staff/login", data={"username": "anna", "password": PASSWORD,
+                                              "csrf_token": login_token(form.text), "next": "/staff"})
+            month = f"from={(today - timedelta(days=29)).isoformat()}&to={today.isoformat()}"
+            year = f"from={(today - timedelta(days=days - 1)).isoformat()}&to={today.isoformat()}"
+            for label, path in (
+                ("page, last 30 days, first visit", f"/staff/statistics?{month}"),
+                ("page, last 30 days, again", f"/staff/statistics?{month}"),
+                ("page, the year by month", f"/staff/statistics?{year}&group=month"),
+                ("CSV export, the year", f"/staff/statistics.csv?{year}"),
+            ):
+                started = time.perf_counter()
+                response = client.get(path)
+                response.raise_for_status()
+                print(f"  {label:<44} {1000 * (time.perf_counter() - started):8.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / f"{MODEL_NAME}.tar.gz")
     parser.add_argument("--users", type=int, default=16, help="concurrent users for the load run")
     parser.add_argument("--seconds", type=float, default=30.0, help="time budget of each run")
+    parser.add_argument("--statistics-only", action="store_true", help="only time the statistics page and export")
     args = parser.parse_args()
+    if args.statistics_only:
+        statistics_timings()
+        return
     if not args.model.exists():
         raise SystemExit(f"No model at {args.model}: run `make train` first.")
 
@@ -153,6 +197,7 @@ def main() -> None:
         print("\nResident memory after the load:")
         for name, pid in stack.child_pids().items():
             print(f"  {name:<10} {resident_memory_mb(pid):7.0f} MB")
+    statistics_timings()
 
 
 if __name__ == "__main__":

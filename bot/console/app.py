@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from bot.config import Municipality
-from bot.console import api, pages
+from bot.console import api, pages, statistics
 from bot.console.context import ConsoleContext
 from bot.console.settings import ConsoleSettings
 from bot.console.socket import staff_socket
@@ -62,6 +62,8 @@ class Console(ConsoleContext):
             Route("/staff/canned/{canned_id:int}", pages.canned_update, methods=["POST"]),
             Route("/staff/canned/{canned_id:int}/delete", pages.canned_delete, methods=["POST"]),
             Route("/staff/audit", pages.audit_page, methods=["GET"]),
+            Route("/staff/statistics", statistics.statistics_page, methods=["GET"]),
+            Route("/staff/statistics.csv", statistics.statistics_csv, methods=["GET"]),
             Route("/staff/api/queue", api.queue, methods=["GET"]),
             Route(conversation, api.conversation, methods=["GET"]),
             Route(f"{conversation}/claim", api.claim, methods=["POST"]),

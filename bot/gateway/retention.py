@@ -9,6 +9,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.config import Municipality
+from bot.insight import count_recent_days
 from bot.privacy import purge_older_than
 from bot.privacy.deletion import DEFAULT_AUDIT_RETENTION_DAYS
 from bot.store import Database
@@ -22,18 +24,25 @@ async def run_purge_loop(
     first_delay: float,
     interval: float,
     audit_days: int = DEFAULT_AUDIT_RETENTION_DAYS,
+    municipality: Municipality | None = None,
     after_purge: Callable[[], Awaitable[None]] | None = None,
     also: Callable[[], None] | None = None,
 ) -> None:
     """Purge shortly after the start (a gateway restarted daily must still purge), then every `interval` s.
 
+    The purge first keeps the day's statistics of what it deletes (days in the municipality's time zone).
     `after_purge` lets the gateway drop what it remembers in memory about conversations now gone;
     `also` runs with each round: what a channel keeps in memory about chats is let go there too.
     """
     await asyncio.sleep(first_delay)
     while True:
         try:
-            await asyncio.to_thread(purge_older_than, db, retention_days, None, audit_days)
+            await asyncio.to_thread(
+                purge_older_than, db, retention_days, None, audit_days=audit_days, municipality=municipality
+            )
+            if municipality is not None:
+                # Counted now, the statistics page need not count a month of conversations on a visit.
+                await asyncio.to_thread(count_recent_days, db, municipality, retention_days)
             if after_purge is not None:
                 await after_purge()
         except Exception:

@@ -14,6 +14,11 @@ A booking outlives its conversation (staff still need to call back at the booked
 not deleted with it; only the citizen's quoted messages in its summary are. What staff need to run
 the booking stays: time, kind, topic, and the first name and phone number given for it. Bookings
 whose time is longer ago than the retention are deleted by the purge.
+
+Before the purge deletes conversations and bookings it adds their counts (no text, no person) to the
+daily statistics, in the same transaction, so a year's trend survives the transcripts. Each purge
+locks the rows it deletes and counts only those, so replicas purging at once never count one twice.
+A conversation the citizen deletes ("Slet min samtale") is deleted with no trace, counts included.
 """
 from __future__ import annotations
 
@@ -27,7 +32,8 @@ from sqlalchemy import delete, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
 from bot.booking.summary import QUOTES_LABEL, without_citizen_words
-from bot.config import env_number
+from bot.config import Municipality, env_number, load_municipality
+from bot.insight.counting import count_bookings, count_conversations, keep
 from bot.store import AuditEntry, Booking, Conversation, Database
 from bot.store.models import LoginThrottle
 from bot.store.telegram_updates import forget_old_updates
@@ -94,14 +100,27 @@ def delete_conversation(db: Database, conversation_id: str) -> bool:
     return bool(deleted)
 
 
+def _take_write_lock(session: Session) -> None:
+    # SQLite: the purge's transaction starts by writing, so it waits for another purge to finish and
+    # then reads what that one left (PostgreSQL uses row locks below instead).
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE statistics_daily SET value = value WHERE 1 = 0"))
+
+
 def purge_older_than(
-    db: Database, days: int, now: datetime | None = None, audit_days: int = DEFAULT_AUDIT_RETENTION_DAYS
+    db: Database,
+    days: int,
+    now: datetime | None = None,
+    audit_days: int = DEFAULT_AUDIT_RETENTION_DAYS,
+    municipality: Municipality | None = None,
 ) -> PurgeResult:
     """Delete every conversation untouched for `days` days, every Rasa tracker idle as long, and every
     booking whose time is as long ago; bookings still to come lose the quotes of deleted conversations.
+    What is deleted is counted first into the daily statistics (days in `municipality`'s time zone).
     Also quiet log-in counts, and audit log entries older than `audit_days` (never fewer than `days`)."""
     now = now or datetime.now(timezone.utc)
     cutoff = now - timedelta(days=days)
+    municipality = municipality or load_municipality(retention_days=days)
     with db.session() as session:
         login_counts = session.execute(
             delete(LoginThrottle).where(
@@ -112,11 +131,25 @@ def purge_older_than(
         audit_cutoff = now - timedelta(days=max(days, audit_days))
         audit_entries = session.execute(delete(AuditEntry).where(AuditEntry.created_at < audit_cutoff)).rowcount
     with db.session() as session:
-        old_ids = list(session.scalars(select(Conversation.id).where(Conversation.updated_at < cutoff)))
+        _take_write_lock(session)
+        # SKIP LOCKED: rows another purge is deleting right now are that purge's to count.
+        old_ids = list(
+            session.scalars(
+                select(Conversation.id).where(Conversation.updated_at < cutoff).with_for_update(skip_locked=True)
+            )
+        )
+        keep(session, count_conversations(session, old_ids, municipality))
         for start in range(0, len(old_ids), 500):
             batch = old_ids[start : start + 500]
             session.execute(delete(Conversation).where(Conversation.id.in_(batch)))
-        old_bookings = session.execute(delete(Booking).where(Booking.starts_at < cutoff)).rowcount
+        old_booking_ids = list(
+            session.scalars(select(Booking.id).where(Booking.starts_at < cutoff).with_for_update(skip_locked=True))
+        )
+        old_bookings = 0
+        for start in range(0, len(old_booking_ids), 500):
+            batch = old_booking_ids[start : start + 500]
+            keep(session, count_bookings(session, Booking.id.in_(batch), municipality))
+            old_bookings += session.execute(delete(Booking).where(Booking.id.in_(batch))).rowcount
         # Also catches bookings whose conversation went before this rule existed, or by another way.
         gone = ~select(Conversation.id).where(Conversation.id == Booking.conversation_id).exists()
         _forget_citizen_words_in_bookings(session, or_(Booking.conversation_id.is_(None), gone))
