@@ -425,11 +425,21 @@ class Lease(Base):
     expires_at = Column(DateTime(timezone=True))
 
 
+class JobMark(Base):
+    """How far a background job has come (the inbox sweep: events up to this time are read)."""
+
+    __tablename__ = "job_marks"
+
+    name = Column(String(32), primary_key=True)
+    marked_at = Column(DateTime(timezone=True), nullable=False)
+
+
 __all__ = [
     "AssistantModel",
     "InboxItem",
     "InboxSighting",
     "InboxStatus",
+    "JobMark",
     "KeptExample",
     "Lease",
     "ModelState",

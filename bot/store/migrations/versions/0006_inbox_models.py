@@ -94,8 +94,15 @@ def upgrade() -> None:
     # The row exists from the start, so taking the lease is always an UPDATE and never an INSERT race.
     op.bulk_insert(leases, [{'name': 'training', 'holder': None, 'expires_at': None}])
 
+    op.create_table('job_marks',
+    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('marked_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_job_marks'))
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('job_marks')
     op.drop_table('leases')
     with op.batch_alter_table('assistant_models', schema=None) as batch_op:
         batch_op.drop_index('ix_assistant_models_state')
