@@ -202,6 +202,24 @@ def staff(args: argparse.Namespace) -> int:
     return run_staff(args)
 
 
+def _nlu_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["export"], help="export: write the kept examples to data/nlu/learned.yml")
+    parser.add_argument("--data", type=Path, default=PROJECT_ROOT / "data", help="the training data folder")
+
+
+@command("nlu", "the examples kept in the console's inbox: export them to data/nlu/learned.yml", _nlu_arguments)
+def nlu(args: argparse.Namespace) -> int:
+    from bot.learning.trainer import export
+    from bot.store import Database
+
+    database = Database(Settings.from_env().database_url)
+    database.upgrade()
+    path, count = export(database, args.data)
+    database.dispose()
+    print(f"Wrote {count} example(s) to {path}. Commit it, then `make train`.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
