@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from bot.config import Municipality
-from bot.console import api, pages
+from bot.console import api, inbox, pages
 from bot.console.auth import PASSWORD_CHECKS_AT_ONCE
 from bot.console.bookings import BookingDesk
 from bot.console.desk import Desk
@@ -80,6 +80,12 @@ class Console:
             Route("/staff/canned/{canned_id:int}", pages.canned_update, methods=["POST"]),
             Route("/staff/canned/{canned_id:int}/delete", pages.canned_delete, methods=["POST"]),
             Route("/staff/audit", pages.audit_page, methods=["GET"]),
+            Route("/staff/inbox", inbox.inbox_page, methods=["GET"]),
+            Route("/staff/inbox/{item_id:int}/decide", inbox.inbox_decide, methods=["POST"]),
+            Route("/staff/inbox/examples/{example_id:int}/delete", inbox.example_delete, methods=["POST"]),
+            Route("/staff/models", inbox.models_page, methods=["GET"]),
+            Route("/staff/models/train", inbox.model_train, methods=["POST"]),
+            Route("/staff/models/{model_id:int}/use", inbox.model_use, methods=["POST"]),
             Route("/staff/api/queue", api.queue, methods=["GET"]),
             Route(conversation, api.conversation, methods=["GET"]),
             Route(f"{conversation}/claim", api.claim, methods=["POST"]),

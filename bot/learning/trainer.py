@@ -30,6 +30,7 @@ import yaml
 from sqlalchemy import select, update
 
 from bot.config import PROJECT_ROOT, Settings
+from bot.console import audit
 from bot.learning import lease
 from bot.learning.inbox import Refused, kept_examples, normalised
 from bot.store import Database
@@ -213,10 +214,13 @@ class RasaModels:
         return response.json().get("model_file")
 
     def load(self, path: Path) -> None:
-        response = httpx.put(
-            f"{self.url}/model", params={"token": self.token}, json={"model_file": str(path)},
-            timeout=RASA_LOAD_TIMEOUT,
-        )
+        try:
+            response = httpx.put(
+                f"{self.url}/model", params={"token": self.token}, json={"model_file": str(path)},
+                timeout=RASA_LOAD_TIMEOUT,
+            )
+        except httpx.HTTPError as error:
+            raise RuntimeError(f"Rasa did not answer while loading {path.name}: {error!r}") from error
         if response.status_code != 204:
             raise RuntimeError(f"Rasa did not load {path.name}: {response.status_code} {response.text[:300]}")
 
@@ -308,11 +312,14 @@ def run_training(db: Database, model_id: int, holder: str, settings: Settings) -
                  progress="Kører samtaletestene")
             tests_pass = conversation_tests_pass(model_path, Path(scratch))
             _set(db, model_id, conversation_tests_passed=tests_pass, finished_at=utcnow())
+            started_by = _started_by(db, model_id)
             if not passes_gate(accuracy, baseline.accuracy, tests_pass):
                 _set(db, model_id, state=ModelState.FAILED_GATE, progress=_gate_text(accuracy, baseline.accuracy, tests_pass))
+                audit.record(db, started_by, "model_failed_gate", details=f"model {model_id}, {accuracy:.3f}")
                 return ModelState.FAILED_GATE
             _set(db, model_id, state=ModelState.READY, progress="Bestod testene. Lægges i drift")
             switch_to(db, model_id, settings, rasa)
+            audit.record(db, started_by, "model_served", details=f"model {model_id}, {accuracy:.3f}")
             return ModelState.SERVING
         except Exception as error:  # noqa: BLE001 - the row tells the admin; the log has the rest
             logger.exception("Training model %s failed", model_id)
@@ -320,6 +327,11 @@ def run_training(db: Database, model_id: int, holder: str, settings: Settings) -
             return ModelState.FAILED
         finally:
             lease.release(db, lease.TRAINING, holder)
+
+
+def _started_by(db: Database, model_id: int) -> int | None:
+    with db.session() as session:
+        return session.get(AssistantModel, model_id).started_by
 
 
 def _gate_text(accuracy: float, baseline: float, tests_pass: bool) -> str:

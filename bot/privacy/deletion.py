@@ -63,6 +63,9 @@ def delete_conversation(db: Database, conversation_id: str) -> bool:
         _forget_citizen_words_in_bookings(session, Booking.conversation_id == conversation_id)
         if _has_events_table(session):
             session.execute(text(f"DELETE FROM {RASA_EVENTS_TABLE} WHERE sender_id = :id"), {"id": conversation_id})
+    from bot.learning.inbox import forget_conversation  # here, not above: bot.learning imports bot.privacy
+
+    forget_conversation(db, conversation_id)
     return bool(deleted)
 
 
@@ -88,6 +91,9 @@ def purge_older_than(db: Database, days: int, now: datetime | None = None) -> Pu
             idle_senders = {row[0] for row in session.execute(idle, {"cutoff": cutoff.timestamp()})}
             trackers = _delete_trackers(session, sorted(idle_senders | set(old_ids)))
     forget_old_updates(db, now or datetime.now(timezone.utc))
+    from bot.learning.inbox import purge_older_than as purge_inbox  # here, not above: bot.learning imports bot.privacy
+
+    purge_inbox(db, days, now)  # the inbox of missed messages follows the same retention
     logger.info(
         "Purged %d conversations, %d idle trackers and %d bookings older than %d days",
         len(old_ids), trackers, old_bookings, days,

@@ -138,3 +138,19 @@ def test_sweeps_side_by_side_count_each_message_once(db):
         thread.join(60)
     assert not errors
     assert sorted(line.count for line in inbox.items(db)) == [4, 4, 4]
+
+
+def test_the_privacy_purge_and_slet_min_samtale_reach_the_inbox(db):
+    from bot.privacy import delete_conversation, purge_older_than
+
+    long_ago = utcnow() - timedelta(days=40)
+    fallback(Tracker(db, "m" * 32, start=long_ago.timestamp()), "meget gammel")
+    inbox.sweep(db, RETENTION, now=long_ago + timedelta(minutes=5))
+    fallback(Tracker(db, "n" * 32), "borgeren sletter den her")
+    fallback(Tracker(db, "o" * 32), "bliver")
+    inbox.sweep(db, RETENTION)
+    assert len(inbox.items(db)) == 3
+
+    purge_older_than(db, RETENTION)
+    delete_conversation(db, "n" * 32)
+    assert [line.text for line in inbox.items(db)] == ["bliver"]
