@@ -99,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
     database = Database(env["DATABASE_URL"])
     database.upgrade()
     accounts = staff_account_count(database)
+    from bot.learning.trainer import serving_model_path
+
+    # A model put in use from the console ("Modeller") is what Rasa starts with, after a restart too.
+    model = serving_model_path(database) or model
     database.dispose()
 
     rasa = str(Path(sys.executable).with_name("rasa"))

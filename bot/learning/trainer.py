@@ -162,6 +162,13 @@ def _set(db: Database, model_id: int, **values) -> None:
         )
 
 
+def serving_model_path(db: Database) -> Path | None:
+    """The file of the model put in use from the console, if there is one and it is still there."""
+    serving = _serving(db)
+    path = models_dir() / serving.file_name if serving else None
+    return path if path and path.is_file() else None
+
+
 def _serving(db: Database) -> AssistantModel | None:
     with db.session() as session:
         return session.scalar(select(AssistantModel).where(AssistantModel.state == ModelState.SERVING))
