@@ -17,6 +17,7 @@ import pytest
 import websockets
 from sqlalchemy import select, text
 
+from bot import devstack
 from bot.console.accounts import add_staff
 from bot.learning import inbox
 from bot.learning.trainer import GATE_MARGIN
@@ -39,13 +40,21 @@ def learning_stack(trained_model, tmp_path_factory):
         "LEARNING_MODELS_DIR": str(directory / "models"),
         "RASA_CACHE_DIRECTORY": str(directory / "rasa-cache"),
     }
-    with running_stack(trained_model, directory, env=environment) as stack:
-        db = Database(stack.database_url)
+    # Rasa loads TensorFlow and the model; with seven other jobs on two cores that can take longer than
+    # the stack's usual five minutes. Still bounded.
+    usual, devstack.START_TIMEOUT = devstack.START_TIMEOUT, max(devstack.START_TIMEOUT, 900.0)
+    try:
+        context = running_stack(trained_model, directory, env=environment)
+        stack = context.__enter__()
+    finally:
+        devstack.START_TIMEOUT = usual
+    db = Database(stack.database_url)
+    try:
         add_staff(db, "anna", "Anna", PASSWORD, StaffRole.ADMIN)
-        try:
-            yield stack, db, directory / "models"
-        finally:
-            db.dispose()
+        yield stack, db, directory / "models"
+    finally:
+        db.dispose()
+        context.__exit__(None, None, None)
 
 
 def user_intents(db: Database, conversation_id: str) -> list[tuple[str, str]]:
