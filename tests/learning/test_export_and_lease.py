@@ -68,3 +68,19 @@ def test_one_training_at_a_time_across_holders(db):
     assert lease.held(db, lease.TRAINING, now=later)
     lease.release(db, lease.TRAINING, other)
     assert not lease.held(db, lease.TRAINING)
+
+
+def test_the_learning_migration_goes_down_and_up_again(db):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from bot.store.migrate import alembic_config
+
+    config = alembic_config(db.url)
+    command.downgrade(config, "0005_statistics")
+    assert not inspect(db.engine).has_table("inbox_items")
+    command.upgrade(config, "head")
+    assert {"inbox_items", "inbox_sightings", "kept_examples", "assistant_models", "leases", "job_marks"} <= set(
+        inspect(db.engine).get_table_names()
+    )
+    assert lease.take(db, lease.TRAINING, "after-the-round-trip")  # the lease row is there again
