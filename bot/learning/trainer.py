@@ -187,7 +187,7 @@ def start_training(db: Database, staff_id: int) -> int:
         with db.session() as session:
             model = AssistantModel(
                 file_name=f"{MODEL_NAME}-{stamp}-{holder[:6]}.tar.gz", state=ModelState.TRAINING,
-                progress="Starter", started_by=staff_id, kept_examples=len(kept_examples(db)),
+                progress="Starter", started_by=staff_id, kept_examples=len(examples_for_training(db)),
             )
             session.add(model)
             session.flush()
@@ -343,10 +343,9 @@ def _started_by(db: Database, model_id: int) -> int | None:
 
 def _gate_text(accuracy: float, baseline: float, tests_pass: bool) -> str:
     if not tests_pass:
-        return "Bestod ikke: samtaletestene fejlede. Chatbotten bruger stadig den gamle model."
-    return (
-        f"Bestod ikke: {accuracy:.1%} rigtige mod {baseline:.1%} før. Chatbotten bruger stadig den gamle model."
-    )
+        return "Samtaletestene fejlede. Chatbotten bruger stadig den gamle model."
+    figures = f"{accuracy * 100:.1f} % rigtige mod {baseline * 100:.1f} % før".replace(".", ",")
+    return f"{figures}. Chatbotten bruger stadig den gamle model."
 
 
 def switch_to(db: Database, model_id: int, settings: Settings, rasa: RasaModels | None = None) -> None:
