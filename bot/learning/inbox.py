@@ -203,11 +203,6 @@ def items(db: Database, status: InboxStatus = InboxStatus.OPEN, limit: int = 200
         return lines
 
 
-def open_count(db: Database) -> int:
-    with db.session() as session:
-        return session.scalar(select(func.count()).select_from(InboxItem).where(InboxItem.status == InboxStatus.OPEN)) or 0
-
-
 # Deciding ------------------------------------------------------------------------------------------
 
 
@@ -240,14 +235,6 @@ def decide(
     if keep_text is not None and intent:
         return keep_example(db, keep_text, intent, staff_id, item_id)
     return None
-
-
-def reopen(db: Database, item_id: int) -> None:
-    with db.session() as session:
-        item = session.get(InboxItem, item_id)
-        if item is None:
-            raise Refused("Beskeden findes ikke længere i indbakken.")
-        item.status, item.intent, item.decided_by, item.decided_at = InboxStatus.OPEN, None, None, None
 
 
 def keep_example(db: Database, text: str, intent: str, staff_id: int | None, item_id: int | None = None) -> KeptExample:
