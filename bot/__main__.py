@@ -128,6 +128,10 @@ def run(args: argparse.Namespace) -> int:
     database = Database(env["DATABASE_URL"])
     database.upgrade()
     accounts = staff_account_count(database)
+    from bot.learning.trainer import serving_model_path
+
+    # A model put in use from the console ("Modeller") is what Rasa starts with, after a restart too.
+    model = serving_model_path(database) or model
     database.dispose()
 
     gateway_url = f"http://{env['GATEWAY_HOST']}:{args.gateway_port}"
@@ -182,7 +186,7 @@ def _purge_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("purge", "delete conversations, trackers and past bookings older than the retention", _purge_arguments)
 def purge(args: argparse.Namespace) -> int:
-    from bot.privacy import purge_older_than
+    from bot.gateway.retention import purge_all
     from bot.privacy.deletion import audit_retention_days_from_env
     from bot.store import Database
 
@@ -194,7 +198,7 @@ def purge(args: argparse.Namespace) -> int:
     database = Database(settings.database_url)
     database.upgrade()
     audit_days = audit_retention_days_from_env()
-    result = purge_older_than(database, days, audit_days=audit_days)
+    result = purge_all(database, days, audit_days=audit_days)
     database.dispose()
     print(
         f"Deleted {result.conversations} conversation(s) and {result.tracker_conversations} assistant tracker(s) "
@@ -216,6 +220,24 @@ def staff(args: argparse.Namespace) -> int:
     from bot.console.cli import run as run_staff
 
     return run_staff(args)
+
+
+def _nlu_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["export"], help="export: write the kept examples to data/nlu/learned.yml")
+    parser.add_argument("--data", type=Path, default=PROJECT_ROOT / "data", help="the training data folder")
+
+
+@command("nlu", "the examples kept in the console's inbox: export them to data/nlu/learned.yml", _nlu_arguments)
+def nlu(args: argparse.Namespace) -> int:
+    from bot.learning.trainer import export
+    from bot.store import Database
+
+    database = Database(Settings.from_env().database_url)
+    database.upgrade()
+    path, count = export(database, args.data)
+    database.dispose()
+    print(f"Wrote {count} example(s) to {path}. Commit it, then `make train`.")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,11 +9,10 @@ from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.console import audit
 from bot.console.auth import console_of, staff_api
 from bot.console.desk import Refused, canned_answers
 from bot.console.presence import get_presence, set_presence
-from bot.store import Database, Message, Presence
+from bot.store import Database, Message, Presence, audit
 from bot.store.models import CONVERSATION_ID
 
 

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from bot.config import Municipality
-from bot.console import api, pages, statistics
+from bot.console import api, inbox, pages, statistics
 from bot.console.context import ConsoleContext
 from bot.console.settings import ConsoleSettings
 from bot.console.socket import staff_socket
@@ -64,6 +64,12 @@ class Console(ConsoleContext):
             Route("/staff/audit", pages.audit_page, methods=["GET"]),
             Route("/staff/statistics", statistics.statistics_page, methods=["GET"]),
             Route("/staff/statistics.csv", statistics.statistics_csv, methods=["GET"]),
+            Route("/staff/inbox", inbox.inbox_page, methods=["GET"]),
+            Route("/staff/inbox/{item_id:int}/decide", inbox.inbox_decide, methods=["POST"]),
+            Route("/staff/inbox/examples/{example_id:int}/delete", inbox.example_delete, methods=["POST"]),
+            Route("/staff/models", inbox.models_page, methods=["GET"]),
+            Route("/staff/models/train", inbox.model_train, methods=["POST"]),
+            Route("/staff/models/{model_id:int}/use", inbox.model_use, methods=["POST"]),
             Route("/staff/api/queue", api.queue, methods=["GET"]),
             Route(conversation, api.conversation, methods=["GET"]),
             Route(f"{conversation}/claim", api.claim, methods=["POST"]),

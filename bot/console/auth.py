@@ -18,12 +18,12 @@ from urllib.parse import quote, urlsplit
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from bot.console import audit
 from bot.console.accounts import find_staff, needs_rehash, password_matches, rehash
 from bot.console.context import ConsoleContext, console_of
 from bot.console.rendering import refused_page
 from bot.console.sessions import StaffIdentity, same_token
 from bot.gateway.security import origin_allowed
+from bot.store import audit
 
 SESSION_COOKIE = "bh_staff"
 LOGIN_COOKIE = "bh_staff_login"

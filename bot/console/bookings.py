@@ -16,12 +16,12 @@ from bot.booking.config import booking_settings
 from bot.booking.phone import format_phone
 from bot.booking.service import BookingService, Cancelled
 from bot.config import Municipality
-from bot.console import audit, texts
+from bot.console import texts
 from bot.console.desk import Refused
 from bot.console.sessions import StaffIdentity
 from bot.danish import WEEKDAY_NAMES, format_day, format_moment, topic_label
 from bot.gateway.conversations import ConversationNotFound, ConversationService
-from bot.store import AvailabilityException, AvailabilityRule, Booking, BookingKind, BookingStatus, Database
+from bot.store import AvailabilityException, AvailabilityRule, Booking, BookingKind, BookingStatus, Database, audit
 from bot.store.models import utcnow
 from bot.times import as_utc
 

@@ -14,14 +14,13 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from bot.booking.struggle import reason_label
-from bot.console import audit
 from bot.console.sessions import StaffIdentity
 from bot.danish import topic_label
 from bot.gateway import satisfaction
 from bot.gateway.conversations import ConversationNotFound, ConversationService, MessageRejected, Seen
 from bot.gateway.views import ConversationView
 from bot.privacy import redact
-from bot.store import Booking, Conversation, ConversationState, Database, Message, Sender, StaffMember
+from bot.store import Booking, Conversation, ConversationState, Database, Message, Sender, StaffMember, audit
 from bot.store.models import CannedAnswer, ConversationNote, Handoff
 from bot.times import iso
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.config import ConfigError
-from bot.console import audit, rendering
+from bot.console import rendering
 from bot.console.auth import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -30,7 +30,7 @@ from bot.console.desk import Refused, canned_answers, delete_canned, save_canned
 from bot.console.presence import set_presence
 from bot.console.sessions import same_token, token_digest
 from bot.danish import WEEKDAY_NAMES
-from bot.store import Conversation, Presence
+from bot.store import Conversation, Presence, audit
 from bot.store.models import CONVERSATION_ID, utcnow
 
 # What a page says after a form did its job; only these fixed texts, so a link cannot put words in our mouth.

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.config import Municipality
-from bot.console import audit, presence, texts
+from bot.console import presence, texts
 from bot.console.settings import ConsoleSettings
 from bot.gateway.conversations import ConversationNotFound, ConversationService
-from bot.store import Conversation, ConversationState, Database, Handoff, StaffMember, StaffPresence
+from bot.store import Conversation, ConversationState, Database, Handoff, StaffMember, StaffPresence, audit
 from bot.store.models import StaffSession, utcnow
 from bot.times import as_utc
 

@@ -32,6 +32,7 @@ from bot.gateway.rows import (
     start_handoff,
 )
 from bot.gateway.views import ConversationView, MessageView
+from bot.learning.inbox import forget_conversation
 from bot.privacy import delete_conversation, redact, redaction_warning
 from bot.privacy.deletion import TrackerNotDeleted
 from bot.store import Conversation, ConversationState, Database, Sender, StaffMember
@@ -267,6 +268,8 @@ class ConversationService(ConversationReader):
         conversation = await self.get(conversation_id)
         async with self.locks.hold(conversation_id):
             deleted = await asyncio.to_thread(delete_conversation, self.db, conversation_id)
+            # The inbox of missed messages keeps nothing of a conversation the citizen deleted.
+            await asyncio.to_thread(forget_conversation, self.db, conversation_id)
         if conversation is not None:
             await self.events.emit(ConversationDeleted(conversation))
         return deleted

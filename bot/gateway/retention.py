@@ -11,11 +11,25 @@ from collections.abc import Awaitable, Callable
 
 from bot.config import Municipality
 from bot.insight import count_recent_days
+from bot.learning.inbox import purge_older_than as purge_inbox
 from bot.privacy import purge_older_than
-from bot.privacy.deletion import DEFAULT_AUDIT_RETENTION_DAYS
+from bot.privacy.deletion import DEFAULT_AUDIT_RETENTION_DAYS, PurgeResult
 from bot.store import Database
 
 logger = logging.getLogger(__name__)
+
+
+def purge_all(
+    db: Database,
+    days: int,
+    *,
+    audit_days: int = DEFAULT_AUDIT_RETENTION_DAYS,
+    municipality: Municipality | None = None,
+) -> PurgeResult:
+    """The retention purge (`bot.privacy`), and the inbox of missed messages, which follows the same retention."""
+    result = purge_older_than(db, days, None, audit_days=audit_days, municipality=municipality)
+    purge_inbox(db, days)
+    return result
 
 
 async def run_purge_loop(
@@ -38,7 +52,7 @@ async def run_purge_loop(
     while True:
         try:
             await asyncio.to_thread(
-                purge_older_than, db, retention_days, None, audit_days=audit_days, municipality=municipality
+                purge_all, db, retention_days, audit_days=audit_days, municipality=municipality
             )
             if municipality is not None:
                 # Counted now, the statistics page need not count a month of conversations on a visit.

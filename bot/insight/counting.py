@@ -25,16 +25,8 @@ from bot.booking.struggle import DID_THAT_HELP_ACTIONS, NEUTRAL_INTENTS
 from bot.config import Municipality
 from bot.danish import is_question
 from bot.insight.rasa_events import Tracker, read_trackers
-from bot.store.models import (
-    Booking,
-    Conversation,
-    DailyFigure,
-    Handoff,
-    Message,
-    Sender,
-    StatisticsCacheDay,
-    StatisticsCacheFigure,
-)
+from bot.store.models import Booking, Conversation, Handoff, Message, Sender
+from bot.store.statistics_models import DailyFigure, StatisticsCacheDay, StatisticsCacheFigure
 
 # Counter of (day, channel, figure, detail) -> count
 Counts = Counter

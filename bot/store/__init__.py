@@ -1,4 +1,5 @@
 """Persistence: one database reached through SQLAlchemy, schema kept by Alembic migrations."""
+from bot.store import learning_models, statistics_models  # noqa: F401  (their tables join Base.metadata)
 from bot.store.db import Database, database_url_from_env
 from bot.store.models import (
     AuditEntry,

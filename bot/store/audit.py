@@ -29,6 +29,16 @@ ACTION_LABELS = {
     "booking_cancelled": "Aflyste en tid",
     "availability": "Ændrede tider",
     "canned_answers": "Ændrede standardsvar",
+    "inbox_assigned": "Gav en overset besked en intention",
+    "inbox_out_of_scope": "Markerede en overset besked som uden for chatbottens område",
+    "inbox_dismissed": "Afviste en overset besked",
+    "example_kept": "Gemte et træningseksempel",
+    "example_deleted": "Slettede et træningseksempel",
+    "model_training": "Startede træning af en ny model",
+    "model_served": "Ny model bestod testene og er i brug",
+    "model_failed_gate": "Ny model bestod ikke testene",
+    "model_switched": "Skiftede model",
+    "model_rolled_back": "Gik tilbage til en tidligere model",
 }
 
 
