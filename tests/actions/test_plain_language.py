@@ -12,9 +12,13 @@ How this test counts them in chat text:
   label (`[label](url)` counts as its label).
 - A word is a run of letters and digits, hyphens inside kept ("MitID-appen" is one word). A long
   word has more than 6 letters and digits.
+- A line that is only a label and a value left out ("Telefon: {borgerservice_phone}") is a field of
+  a card, not prose, and is left out too.
 - A sentence ends at `.`, `!`, `?` or `:` followed by a space or the end, and at every line break:
   in a chat answer each line and each list item stands alone. A full stop after a number ("1. Åbn")
   or after a short abbreviation ("fx.", "kl.") does not end a sentence.
+- Texts of fewer than 10 words are not measured: there one long word decides the index ("Det var
+  hele svaret." would score 54), and a line that short reads easily anyway.
 """
 from __future__ import annotations
 
@@ -27,10 +31,12 @@ from bot.domain_files import load_domain_dict
 
 MAX_LIX = 40
 TARGET_LIX = 35
+MIN_WORDS = 10
 
 ADDRESS = re.compile(r"https?://\S+|www\.\S+")
 PLACEHOLDER = re.compile(r"\{\w+\}")
 LINK_MARKUP = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+FIELD = re.compile(r"^[^\W\d_][\w -]*:\s*(?:\{\w+\}|https?://\S+)\s*$", re.MULTILINE)
 WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 ABBREVIATIONS = ("fx", "kl", "ca", "nr", "tlf", "bl.a", "dvs", "mv", "osv", "evt", "jf")
 SENTENCE_END = re.compile(
@@ -52,6 +58,7 @@ class Lix:
 
 
 def readable_text(text: str) -> str:
+    text = FIELD.sub("", text)
     text = LINK_MARKUP.sub(r"\1", text)
     text = ADDRESS.sub(" ", text)
     return PLACEHOLDER.sub(" ", text)
@@ -76,7 +83,7 @@ def danish_variations() -> list[tuple[str, int, str]]:
     found = []
     for name, variations in sorted(load_domain_dict()["responses"].items()):
         for index, variation in enumerate(variations):
-            if is_danish(variation) and variation.get("text"):
+            if is_danish(variation) and lix(variation.get("text") or "").words >= MIN_WORDS:
                 found.append((name, index, variation["text"]))
     return found
 
@@ -99,6 +106,11 @@ def test_addresses_placeholders_and_link_markup_are_not_words():
     measured = lix("Ring på {mitid_support_phone}. Læs [mere her](https://www.mitid.dk/hjaelp/) eller https://borger.dk")
     assert measured.words == 6  # Ring på / Læs mere her eller
     assert measured.sentences == 2
+
+
+def test_fields_of_a_card_are_not_prose():
+    measured = lix("Sådan kontakter du os:\nTelefon: {borgerservice_phone}\nBestil tid: https://example.dk/tid")
+    assert (measured.words, measured.sentences) == (4, 1)
 
 
 def test_abbreviations_and_step_numbers_do_not_end_sentences():
