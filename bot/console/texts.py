@@ -16,7 +16,7 @@ def nobody_came(municipality: Municipality) -> str:
 
 def booking_cancelled(municipality: Municipality, when: str, reference: str) -> str:
     return (
-        f"Borgerservice har aflyst din tid {when} (kode {reference}). Undskyld.\n"
+        f"Borgerservice har aflyst din tid {when} (bestillingsnummer {reference}). Undskyld.\n"
         "Du kan bestille en ny tid her i chatten.\n"
         f"Du kan også ringe til borgerservice på {municipality.borgerservice.phone}."
     )

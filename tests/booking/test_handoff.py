@@ -332,3 +332,31 @@ def test_two_misunderstood_messages_in_a_row(context):
 def test_explicit_requests(context, intent, reason):
     _, result = run(ActionOfferHuman(context), session(user("...", intent)))
     assert slots_of(result)["handoff_reason"] == reason
+
+
+# --- "Hjalp det?" after the first message of a long answer ("Vis mere", actions/show_more.py) ---
+
+
+SHOW_MORE = {"title": "Vis mere", "payload": "/show_more"}
+
+
+def first_message(intent: str) -> list:
+    """A question and the first message of its answer, as Rasa stores the message with its button."""
+    return [
+        user("...", intent),
+        ActionExecuted(f"utter_{intent}"),
+        BotUttered("svar", data={"buttons": [SHOW_MORE]}, metadata={"utter_action": f"utter_{intent}"}),
+    ]
+
+
+def test_hjalp_det_carries_the_vis_mere_button_so_the_widget_keeps_it(context):
+    messages, _ = run(ActionDidThatHelp(context), session(*first_message("mitid_new_phone")))
+    assert responses(messages) == ["utter_did_that_help"]
+    assert [b["title"] for b in buttons(messages[0])] == ["Ja", "Nej", "Vis mere"]
+
+
+def test_hjalp_det_after_the_rest_or_a_whole_answer_has_only_ja_and_nej(context):
+    rest = [*first_message("mitid_new_phone"), user("/show_more", "show_more"), ActionExecuted("action_show_more"), BotUttered("resten")]
+    for events in (rest, [user("...", "mitid_children"), ActionExecuted("utter_mitid_children"), BotUttered("svar")]):
+        messages, _ = run(ActionDidThatHelp(context), session(*events))
+        assert [b["title"] for b in buttons(messages[0])] == ["Ja", "Nej"]

@@ -49,6 +49,8 @@ async def test_today_and_coming_bookings_with_their_summaries(gateway):
     assert "Borgeren har glemt sin adgangskode til MitID." in page
     assert "MitID: glemt PIN-kode eller adgangskode" in page and "20 30 40 50" in page
     assert "Møde i borgerservice" in page and "Opringning" in page
+    # The citizen's word for it: a "kode" is never to be given away (facts.md 1.6).
+    assert '<th scope="col">Bestillingsnummer</th>' in page and ">Kode<" not in page
 
 
 async def test_mark_done_and_no_show(gateway):
@@ -77,6 +79,7 @@ async def test_cancel_tells_the_citizen_in_their_conversation(gateway):
         assert response.status_code == 303
         told = await person.until(lambda m: "aflyst" in m["text"])
         assert "AFLYS12" in told["text"] and gateway.municipality.borgerservice.phone in told["text"]
+        assert "bestillingsnummer AFLYS12" in told["text"] and "kode" not in told["text"]
         assert told["buttons"] == [{"title": "Bestil tid", "payload": "/book_helper"}]
     assert status_of(gateway, booking_id) == BookingStatus.CANCELLED
     assert (await staff.form(f"/staff/bookings/{booking_id}/cancel")).status_code == 409
