@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import List
 
-from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+import lingua
+from lingua import Language, LanguageDetectorBuilder
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -40,7 +40,7 @@ _WORD = re.compile(r"[a-zà-öø-ÿ]{2,}", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
-def _detector() -> LanguageDetector:
+def _detector() -> lingua.LanguageDetector:
     # Only the two languages the answers are written in: a choice between them, made offline.
     return LanguageDetectorBuilder.from_languages(*CODES).with_preloaded_language_models().build()
 
@@ -63,7 +63,7 @@ class LanguageDetector(_NothingToLearn):
     the Danish normaliser's rewriting of it.
     """
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
             language = detect_language(text)
