@@ -30,6 +30,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from bot.gateway import texts
 from bot.gateway.conversations import DELETE_PAYLOAD, ConversationNotFound, ConversationService, MessageRejected
+
+# The widget's language switch in its header: always on offer, like a button in every message.
+LANGUAGE_SWITCH_PAYLOADS = frozenset({'/change_language{"language":"da"}', '/change_language{"language":"en"}'})
 from bot.gateway.delivery import Delivery, conversation_topic
 from bot.gateway.security import RateLimiter, origin_allowed
 from bot.gateway.settings import GatewaySettings
@@ -149,7 +152,7 @@ class WidgetConnection:
             return
         conversation = await self._ensure_conversation(greet=False)
         rasa_payload = payload or None
-        if rasa_payload is not None and rasa_payload != DELETE_PAYLOAD:
+        if rasa_payload is not None and rasa_payload != DELETE_PAYLOAD and rasa_payload not in LANGUAGE_SWITCH_PAYLOADS:
             db = self.service.db
             if not await asyncio.to_thread(_button_on_offer, db, conversation.id, rasa_payload, client_id):
                 # A button nobody showed (forged, or from an old page): read its title as typed text.

@@ -415,8 +415,8 @@ def test_the_language_switch_in_the_header_puts_the_widget_and_the_assistant_in_
     expect(page.locator(".bh-root")).to_have_attribute("lang", "en")
     # The assistant is asked to switch too, with the same payload as the greeting's English button.
     deadline = time.monotonic() + 10
-    while '/change_language{"language":"en"}' not in [text for _, text, _ in widget_gateway.fake.received]:
-        assert time.monotonic() < deadline, widget_gateway.fake.received
+    while '/change_language{"language":"en"}' not in [text for _, text, _ in widget_gateway.rasa.received]:
+        assert time.monotonic() < deadline, widget_gateway.rasa.received
         time.sleep(0.1)
 
     page.reload()
@@ -445,7 +445,7 @@ def test_an_english_host_page_gets_the_widget_in_english(page, widget_gateway):
 
 def test_the_greetings_english_button_turns_the_widget_english_too(page, widget_gateway):
     english_button = {"title": "English", "payload": '/change_language{"language":"en"}'}
-    widget_gateway.fake.reply = lambda text: [{"text": "Write in English if you prefer.", "buttons": [english_button]}]
+    widget_gateway.rasa.reply = lambda text: [{"text": "Write in English if you prefer.", "buttons": [english_button]}]
     page.goto(widget_gateway.url + "/")
     open_widget_with_keyboard(page)
     page.get_by_label("Skriv din besked").fill("hej")

@@ -778,7 +778,7 @@
   languageButton.addEventListener("click", function () {
     // Sent like the conversation's own language buttons, so the assistant switches too.
     var next = t("switchTo");
-    sendMessage(TEXTS[next].switchName, '/change_language{"language":"' + next + '"}');
+    sendMessage(t("switchName"), '/change_language{"language":"' + next + '"}');
     input.focus();
   });
   sizeButton.addEventListener("click", function () {
