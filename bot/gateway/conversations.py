@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from bot.config import Municipality
 from bot.gateway import satisfaction, texts
 from bot.gateway.events import ConversationDeleted, EventBus, MessageAdded, StateChanged, TypingChanged
+from bot.gateway.language import conversation_language
 from bot.gateway.rasa import RasaClient, RasaUnavailable
 from bot.gateway.views import ConversationView, MessageView
 from bot.privacy import delete_conversation, redact, redaction_warning
@@ -496,13 +497,14 @@ class ConversationService:
         return changed
 
     async def add_system_message(
-        self, conversation_id: str, text: str, buttons: list[dict[str, str]] | None = None
+        self, conversation_id: str, said: str | texts.Said, buttons: list[dict[str, str]] | None = None
     ) -> MessageView:
         def store() -> tuple[ConversationView, MessageView]:
             with self.db.session() as session:
                 row = _lock_for_new_message(session, conversation_id)
                 if row is None:
                     raise ConversationNotFound(conversation_id)
+                text = said if isinstance(said, str) else said[conversation_language(session, conversation_id)]
                 message = _add_message(
                     session, conversation_id, Sender.SYSTEM, text, payload={"buttons": buttons} if buttons else None
                 )
