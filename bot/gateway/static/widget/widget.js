@@ -58,6 +58,7 @@
       tooLong: "Din besked er for lang. Den må højst være {max} tegn.",
       splitUp: " Del den gerne op i flere beskeder.",
       notSent: "Beskeden blev ikke sendt. Prøv igen.",
+      empty: "Skriv en besked først.",
       reconnecting: "Forbindelsen blev afbrudt. Vi prøver igen …",
       reconnected: "Forbindelsen er tilbage.",
       deleted: "Din samtale er slettet. Du kan skrive igen, hvis du vil starte en ny.",
@@ -94,6 +95,7 @@
       tooLong: "Your message is too long. It may have at most {max} characters.",
       splitUp: " You can split it into several messages.",
       notSent: "The message was not sent. Please try again.",
+      empty: "Write a message first.",
       reconnecting: "The connection was lost. We are trying again …",
       reconnected: "The connection is back.",
       deleted: "Your conversation has been deleted. You can write again to start a new one.",
@@ -605,7 +607,9 @@
     if (item && !input.value && !item.payload) {
       input.value = item.text;
     }
-    error.textContent = data.text || t("notSent");
+    // The gateway's reasons are in Danish; those the widget knows it says in its own language.
+    var own = { too_long: tooLong(true), empty: t("empty"), invalid: t("empty") }[data.code];
+    error.textContent = own || data.text || t("notSent");
   }
 
   function resendHeld() {
