@@ -135,8 +135,8 @@ async def test_book_a_call_back_with_buttons_and_typed_answers(stack, fake, data
     confirm = summary if summary.buttons else await citizen.expect_buttons(after=seen, timeout=TIMEOUT)
     seen = citizen.seen()
     await citizen.press(confirm, index=0)
-    done = await citizen.expect("Din kode er", after=seen, timeout=TIMEOUT)
-    code = re.search(r"Din kode er ([A-Z0-9]{3}-[A-Z0-9]{3})\.", done.text)
+    done = await citizen.expect("Dit bestillingsnummer er", after=seen, timeout=TIMEOUT)
+    code = re.search(r"Dit bestillingsnummer er ([A-Z0-9]{3}-[A-Z0-9]{3})\.", done.text)
     assert code and first_time in done.text, done.text
     with database.session() as session:
         booking = session.query(Booking).filter_by(reference=code[1]).one()
