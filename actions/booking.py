@@ -4,6 +4,7 @@ Slots are filled from buttons and from what the citizen types; the validators he
 typed answer means. The booking itself is written when the citizen confirms, and the database's
 unique index decides a race for the slot: the loser is offered the next free one.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,6 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.booking_context import BookingContext, UsesBookingContext
 from actions.context import citizen_channel
+from actions.language import conversation_language
 from bot.booking.handoff import HandoffRequest, gateway_payload
 from bot.booking.phone import format_phone, normalise_phone
 from bot.booking.phrases import TimeWish, parse_time_wish
@@ -27,7 +29,8 @@ from bot.booking.struggle import REASON_SLOT, Reason, latest_question, offered_i
 from bot.booking.summary import summarise
 from bot.booking.topics import topic_from_text, what_to_bring
 from bot.booking.unit import DatabaseUnavailable
-from bot.danish import TOPIC_LABELS, format_clock, format_day, topic_label
+from bot.danish import TOPIC_LABELS
+from bot.english import DANISH, ENGLISH, MORE_TIMES, format_clock, format_day, format_moment, topic_label
 from bot.store.models import BookingKind
 from bot.times import as_utc
 
@@ -52,19 +55,26 @@ HELPER_SLOTS = (TIME_OFFSET, TIME_OPTIONS, FAILED)
 FILLED_IN_BY_ACTIONS = frozenset(
     {"days_ahead", "day", "wished", "time", "old_time", "name", "phone", "topic", "reference"}
 )
-MORE_TIMES = "Andre tider"
-_MORE = re.compile(r"\b(andre|anden|flere|senere|næste|other)\b", re.IGNORECASE)
+_MORE = re.compile(r"\b(andre|anden|flere|senere|næste|other|more|later)\b", re.IGNORECASE)
 _CALLBACK_WORDS = re.compile(r"\b(ring\w*|opkald|telefon\w*|call)\b", re.IGNORECASE)
 _MEETING_WORDS = re.compile(
     r"\b(møde|mød\w*|moede|komme|kommer|fremmøde|besøg\w*|borgerservice|personligt)\b", re.IGNORECASE
 )
-_YES = re.compile(r"^\s*(ja|jo|jep|yes|ok|okay|fint|bestil|det er rigtigt|korrekt)\b", re.IGNORECASE)
-_NO = re.compile(r"^\s*(nej|nix|no|forkert|ændr|anden tid)\b", re.IGNORECASE)
-_NAME_LEAD_INS = re.compile(r"^(jeg hedder|mit navn er|mit fornavn er|navnet er|det er|jeg er)\s+", re.IGNORECASE)
+_YES = re.compile(
+    r"^\s*(ja|jo|jep|yes|yeah|yep|sure|ok|okay|fint|bestil|book|det er rigtigt|korrekt|correct|right)\b",
+    re.IGNORECASE,
+)
+_NO = re.compile(r"^\s*(nej|nix|no|nope|forkert|wrong|ændr|change|anden tid|another time)\b", re.IGNORECASE)
+_NAME_LEAD_INS = re.compile(
+    r"^(jeg hedder|mit navn er|mit fornavn er|navnet er|det er|jeg er"
+    r"|my name is|my first name is|i am|i'm|it is|it's|call me)\s+",
+    re.IGNORECASE,
+)
 _NAME_WORD = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ'\-]*$")
 _NOT_NAMES = frozenset(
     "jeg du han hun vi de det den der hvad hvem hvor hvordan hvorfor hvornår ikke ja nej ok tak hej hejsa "
-    "stop kan vil skal har er mit min mig hjælp help mitid post tid navn fornavn ved glem".split()
+    "stop kan vil skal har er mit min mig hjælp help mitid post tid navn fornavn ved glem "
+    "i you he she we they it what who where how why when not yes no thanks hello hi my me name time".split()
 )
 
 
@@ -72,22 +82,25 @@ def slot_from_iso(value: str, kind: BookingKind, minutes: int) -> Slot:
     return Slot(as_utc(datetime.fromisoformat(value)), kind, minutes)
 
 
-def slot_label(context: BookingContext, value: str | None) -> str:
+def slot_label(context: BookingContext, value: str | None, language: str = DANISH) -> str:
     if not value:
         return ""
-    return format_day_and_clock(context, as_utc(datetime.fromisoformat(value)))
+    return format_day_and_clock(context, as_utc(datetime.fromisoformat(value)), language)
 
 
-def format_day_and_clock(context: BookingContext, moment: datetime) -> str:
-    local = moment.astimezone(context.zone)
-    return f"{format_day(local.date())} {format_clock(local.time())}"
+def format_day_and_clock(context: BookingContext, moment: datetime, language: str = DANISH) -> str:
+    return format_moment(moment.astimezone(context.zone), language)
 
 
-def time_buttons(context: BookingContext, slots: list[Slot], more: bool) -> list[dict[str, str]]:
-    # The button sends its own label back; the time parser reads it like typed text.
-    buttons = [{"title": s.label(context.zone), "payload": s.label(context.zone)} for s in slots]
+def time_buttons(
+    context: BookingContext, slots: list[Slot], more: bool, language: str = DANISH
+) -> list[dict[str, str]]:
+    # The button sends the Danish label back whatever it shows; the time parser reads it like typed text.
+    buttons = [
+        {"title": format_day_and_clock(context, s.starts_at, language), "payload": s.label(context.zone)} for s in slots
+    ]
     if more:
-        buttons.append({"title": MORE_TIMES, "payload": MORE_TIMES})
+        buttons.append({"title": MORE_TIMES[language], "payload": MORE_TIMES[language]})
     return buttons
 
 
@@ -96,12 +109,15 @@ def ask_for_time(
 ) -> list[EventType]:
     """Offers free times as buttons: the alternatives a validator chose, else the next page of free times."""
     shown = context.settings.slots_shown
+    language = conversation_language(tracker)
     options = tracker.get_slot(TIME_OPTIONS) or []
     try:
         if options:
             minutes = context.settings.schedules[kind].slot_minutes
             slots = [slot_from_iso(value, kind, minutes) for value in options]
-            dispatcher.utter_message(response="utter_booking_nearest_times", buttons=time_buttons(context, slots, True))
+            dispatcher.utter_message(
+                response="utter_booking_nearest_times", buttons=time_buttons(context, slots, True, language)
+            )
             return [SlotSet(TIME_OPTIONS, None)]
         free = context.bookings.free_slots(kind)
     except DatabaseUnavailable as error:
@@ -113,7 +129,7 @@ def ask_for_time(
     if offset >= len(free):
         offset = 0
     page = free[offset : offset + shown]
-    dispatcher.utter_message(response=response, buttons=time_buttons(context, page, len(free) > shown))
+    dispatcher.utter_message(response=response, buttons=time_buttons(context, page, len(free) > shown, language))
     return [SlotSet(TIME_OFFSET, float(offset))]
 
 
@@ -123,6 +139,8 @@ def give_up(dispatcher: CollectingDispatcher, error: Exception) -> list[EventTyp
     dispatcher.utter_message(response="utter_booking_unavailable")
     return [SlotSet(FAILED, True), SlotSet("requested_slot", None)]
 
+
+AT_THAT_TIME = {DANISH: "på det tidspunkt", ENGLISH: "at that time"}
 
 PROBLEM_RESPONSES = {
     Problem.PAST: "utter_booking_time_past",
@@ -144,6 +162,7 @@ def understand_time(
 ) -> dict[str, Any]:
     """A time slot's value from a typed or clicked answer, or a reason and better times to offer."""
     text = str(value or "")
+    language = conversation_language(tracker)
     if _MORE.search(text) and parse_time_wish(text, context.clock().astimezone(context.zone).date()) is None:
         offset = int(tracker.get_slot(TIME_OFFSET) or 0) + context.settings.slots_shown
         return {slot: None, TIME_OFFSET: float(offset)}
@@ -160,20 +179,21 @@ def understand_time(
         if not choice.exact and wish.at is not None:
             dispatcher.utter_message(
                 response="utter_booking_time_nearest",
-                wished=format_clock(wish.at),
-                time=choice.slot.label(context.zone),
+                wished=format_clock(wish.at, language),
+                time=format_day_and_clock(context, choice.slot.starts_at, language),
             )
         return {slot: choice.slot.starts_at.isoformat(), TIME_OPTIONS: None}
     if choice.problem is Problem.NO_FREE_SLOTS:
         dispatcher.utter_message(response="utter_booking_no_free_times", days_ahead=context.settings.days_ahead)
         return {slot: None, FAILED: True}
-    wished_day = format_day(wish.first_day) if wish.first_day else ""
-    wished_time = format_clock(wish.at) if wish.at else ""
+    wished_day = format_day(wish.first_day, language) if wish.first_day else ""
+    wished_time = format_clock(wish.at, language) if wish.at else ""
+    on_day = f"on {wished_day}" if wished_day and language == ENGLISH else wished_day
     dispatcher.utter_message(
         # No slot always comes with its reason (Choice's contract).
         response=PROBLEM_RESPONSES[choice.problem],  # type: ignore[index]
         day=wished_day,
-        wished=" ".join(part for part in (wished_day, wished_time) if part) or "på det tidspunkt",
+        wished=" ".join(part for part in (on_day, wished_time) if part) or AT_THAT_TIME[language],
         days_ahead=context.settings.days_ahead,
     )
     return {slot: None, TIME_OPTIONS: [s.starts_at.isoformat() for s in choice.alternatives] or None}
@@ -341,7 +361,10 @@ class ValidateBookingForm(UsesBookingContext, FormValidationAction):
                 "booking_time": result.booking.starts_at.isoformat(),
             }
         if isinstance(result, SlotTaken) and result.alternative is not None:
-            dispatcher.utter_message(response="utter_booking_slot_taken", time=result.alternative.label(context.zone))
+            dispatcher.utter_message(
+                response="utter_booking_slot_taken",
+                time=format_day_and_clock(context, result.alternative.starts_at, conversation_language(tracker)),
+            )
             return {
                 "booking_confirmed": None,
                 "booking_time": None,
@@ -371,12 +394,13 @@ class ActionAskBookingConfirmed(UsesBookingContext, Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         kind = BookingKind(tracker.get_slot("booking_kind"))
         phone = tracker.get_slot("booking_phone")
+        language = conversation_language(tracker)
         dispatcher.utter_message(
             response=f"utter_ask_booking_confirmed_{kind.value}",
-            time=slot_label(self.context, tracker.get_slot("booking_time")),
+            time=slot_label(self.context, tracker.get_slot("booking_time"), language),
             name=tracker.get_slot("booking_name"),
             phone=format_phone(phone) if phone else "",
-            topic=topic_label(tracker.get_slot("booking_topic")),
+            topic=topic_label(tracker.get_slot("booking_topic"), language),
         )
         return []
 
@@ -399,7 +423,7 @@ class ActionBookingConfirmation(UsesBookingContext, Action):
             dispatcher.utter_message(
                 response=f"utter_booking_confirmed_{kind.value}",
                 reference=reference,
-                time=slot_label(self.context, tracker.get_slot("booking_time")),
+                time=slot_label(self.context, tracker.get_slot("booking_time"), conversation_language(tracker)),
                 name=tracker.get_slot("booking_name"),
                 phone=format_phone(phone) if phone else "",
             )

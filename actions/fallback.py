@@ -10,8 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_context import UsesBookingContext
 from actions.handoff import offer_person
+from actions.language import conversation_language
 from bot.booking.struggle import Reason, struggle_reason
-from bot.danish import TOPIC_LABELS, is_question
+from bot.danish import is_question
+from bot.english import SOMETHING_ELSE, topic_label
 
 SUGGESTIONS = 2
 
@@ -36,7 +38,8 @@ class ActionHandleFallback(UsesBookingContext, Action):
         if not topics:
             dispatcher.utter_message(response="utter_fallback_offer_person")
             return []
-        buttons = [{"title": TOPIC_LABELS[topic], "payload": f"/{topic}"} for topic in topics]
-        buttons.append({"title": "Noget andet", "payload": "/ask_something_else"})
+        language = conversation_language(tracker)
+        buttons = [{"title": topic_label(topic, language), "payload": f"/{topic}"} for topic in topics]
+        buttons.append({"title": SOMETHING_ELSE[language], "payload": "/ask_something_else"})
         dispatcher.utter_message(response="utter_fallback_did_you_mean", buttons=buttons)
         return []

@@ -3,6 +3,7 @@
 Proof is the same conversation the booking was made in, or the phone number given for a call-back.
 A meeting booked elsewhere has no phone number to check, so the citizen is sent to borgerservice.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,6 +21,7 @@ from actions.booking import (
     HELPER_SLOTS,
     TIME_OPTIONS,
     ask_for_time,
+    format_day_and_clock,
     give_up,
     reset,
     slot_label,
@@ -27,6 +29,7 @@ from actions.booking import (
     understand_yes_no,
 )
 from actions.booking_context import UsesBookingContext
+from actions.language import conversation_language
 from bot.booking.phone import normalise_phone
 from bot.booking.reference import normalise_reference
 from bot.booking.service import (
@@ -55,8 +58,10 @@ MANAGE_SLOTS = (
     "manage_result",
 )
 CANCEL, MOVE = "cancel", "move"
-_CANCEL_WORDS = re.compile(r"\b(aflys\w*|annull?er\w*|slet\w*|fjern\w*|cancel)\b", re.IGNORECASE)
-_MOVE_WORDS = re.compile(r"\b(flyt\w*|ændr\w*|aendr\w*|ny tid|anden tid|move)\b", re.IGNORECASE)
+_CANCEL_WORDS = re.compile(r"\b(aflys\w*|annull?er\w*|slet\w*|fjern\w*|cancel\w*|delete)\b", re.IGNORECASE)
+_MOVE_WORDS = re.compile(
+    r"\b(flyt\w*|ændr\w*|aendr\w*|ny tid|anden tid|move|change|reschedule|new time|another time)\b", re.IGNORECASE
+)
 PHONE_ATTEMPTS = 2
 
 
@@ -222,7 +227,10 @@ class ValidateManageBookingForm(UsesBookingContext, FormValidationAction):
                 "manage_new_time": result.booking.starts_at.isoformat(),
             }
         if isinstance(result, SlotTaken) and result.alternative is not None:
-            dispatcher.utter_message(response="utter_booking_slot_taken", time=result.alternative.label(context.zone))
+            dispatcher.utter_message(
+                response="utter_booking_slot_taken",
+                time=format_day_and_clock(context, result.alternative.starts_at, conversation_language(tracker)),
+            )
             return {
                 "manage_confirmed": None,
                 "manage_new_time": None,
@@ -247,8 +255,13 @@ class ActionAskManageReference(UsesBookingContext, Action):
             mine = self.context.bookings.bookings_for_conversation(tracker.sender_id)
         except DatabaseUnavailable as error:
             return give_up(dispatcher, error)
+        language = conversation_language(tracker)
         buttons = [
-            {"title": f"{b.reference}: {b.slot.label(self.context.zone)}", "payload": b.reference} for b in mine
+            {
+                "title": f"{b.reference}: {format_day_and_clock(self.context, b.slot.starts_at, language)}",
+                "payload": b.reference,
+            }
+            for b in mine
         ]
         dispatcher.utter_message(response="utter_ask_manage_reference", buttons=buttons)
         return []
@@ -262,7 +275,7 @@ class ActionAskManageAction(UsesBookingContext, Action):
         found = tracker.get_slot("manage_booking") or {}
         dispatcher.utter_message(
             response=f"utter_ask_manage_action_{found.get('kind', 'callback')}",
-            time=slot_label(self.context, found.get("starts_at")),
+            time=slot_label(self.context, found.get("starts_at"), conversation_language(tracker)),
             reference=found.get("reference", ""),
         )
         return []
@@ -284,9 +297,10 @@ class ActionAskManageConfirmed(UsesBookingContext, Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         found = tracker.get_slot("manage_booking") or {}
-        old = slot_label(self.context, found.get("starts_at"))
+        language = conversation_language(tracker)
+        old = slot_label(self.context, found.get("starts_at"), language)
         if tracker.get_slot("manage_action") == MOVE:
-            new = slot_label(self.context, tracker.get_slot("manage_new_time"))
+            new = slot_label(self.context, tracker.get_slot("manage_new_time"), language)
             dispatcher.utter_message(response="utter_ask_manage_confirmed_move", old_time=old, time=new)
         else:
             dispatcher.utter_message(response="utter_ask_manage_confirmed_cancel", time=old)
@@ -304,12 +318,13 @@ class ActionManageBookingDone(UsesBookingContext, Action):
         result = tracker.get_slot("manage_result")
         if result == "cancelled":
             dispatcher.utter_message(
-                response="utter_manage_cancelled", time=slot_label(self.context, found.get("starts_at"))
+                response="utter_manage_cancelled",
+                time=slot_label(self.context, found.get("starts_at"), conversation_language(tracker)),
             )
         elif result == "moved":
             dispatcher.utter_message(
                 response="utter_manage_moved",
-                time=slot_label(self.context, tracker.get_slot("manage_new_time")),
+                time=slot_label(self.context, tracker.get_slot("manage_new_time"), conversation_language(tracker)),
                 reference=found.get("reference", ""),
             )
         elif result == "kept":
@@ -318,7 +333,7 @@ class ActionManageBookingDone(UsesBookingContext, Action):
 
 
 class ActionStopBooking(Action):
-    """"stop" or "glem det" in the middle of booking, cancelling or moving: nothing is changed."""
+    """ "stop" or "glem det" in the middle of booking, cancelling or moving: nothing is changed."""
 
     def name(self) -> str:
         return "action_stop_booking"

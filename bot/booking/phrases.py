@@ -1,7 +1,10 @@
 """What a citizen means by a time: "i morgen kl 10", "på torsdag", "efter frokost", "halv 11",
 "24/11 kl. 9.30", "næste uge", "hurtigst muligt", and the form the assistant writes
 ("tirsdag 24. nov. kl. 10.00", bot/danish.py), since the time buttons send it back.
+Newcomers' English ("tomorrow at 10", "on Thursday", "after lunch") is read by putting its time
+words into Danish first.
 """
+
 from __future__ import annotations
 
 import re
@@ -10,14 +13,44 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 _MONTHS = {
-    "jan": 1, "januar": 1, "feb": 2, "februar": 2, "mar": 3, "marts": 3, "apr": 4, "april": 4, "maj": 5,
-    "jun": 6, "juni": 6, "jul": 7, "juli": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
-    "okt": 10, "oktober": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+    "jan": 1,
+    "januar": 1,
+    "feb": 2,
+    "februar": 2,
+    "mar": 3,
+    "marts": 3,
+    "apr": 4,
+    "april": 4,
+    "maj": 5,
+    "jun": 6,
+    "juni": 6,
+    "jul": 7,
+    "juli": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "okt": 10,
+    "oktober": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
 }
 # Short forms only where they are not also ordinary words ("man", "søn" are).
 _WEEKDAYS = {
-    "mandag": 0, "tirsdag": 1, "tirs": 1, "onsdag": 2, "torsdag": 3, "tors": 3, "fredag": 4, "fre": 4,
-    "lørdag": 5, "lør": 5, "søndag": 6,
+    "mandag": 0,
+    "tirsdag": 1,
+    "tirs": 1,
+    "onsdag": 2,
+    "torsdag": 3,
+    "tors": 3,
+    "fredag": 4,
+    "fre": 4,
+    "lørdag": 5,
+    "lør": 5,
+    "søndag": 6,
 }
 _SOONEST = re.compile(
     r"\b(hurtigst( muligt)?|snarest( muligt)?|så hurtigt som muligt|så snart som muligt|første ledige|"
@@ -42,9 +75,62 @@ class TimeWish:
         return self.first_day is not None
 
 
+# English time words and their Danish counterparts, longest first where one contains another.
+_ENGLISH_TIME_WORDS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(rf"\b{english}\b"), danish)
+    for english, danish in (
+        (r"(?:as soon as possible|asap|soonest|first available|any ?time|whenever)", "hurtigst muligt"),
+        (r"(?:the )?day after tomorrow", "i overmorgen"),
+        (r"tomorrow(?: morning)?", "i morgen"),
+        (r"today", "i dag"),
+        (r"next week", "næste uge"),
+        (r"this week", "denne uge"),
+        (r"next (?=monday|tuesday|wednesday|thursday|friday|saturday|sunday)", "næste "),
+        (r"on (?=monday|tuesday|wednesday|thursday|friday|saturday|sunday)", "på "),
+        (r"monday", "mandag"),
+        (r"tuesday", "tirsdag"),
+        (r"wednesday", "onsdag"),
+        (r"thursday", "torsdag"),
+        (r"friday", "fredag"),
+        (r"saturday", "lørdag"),
+        (r"sunday", "søndag"),
+        (r"january", "januar"),
+        (r"february", "februar"),
+        (r"march", "marts"),
+        (r"(?<=\d )may", "maj"),
+        (r"june", "juni"),
+        (r"july", "juli"),
+        (r"october", "oktober"),
+        (r"oct", "okt"),
+        (r"after lunch", "efter frokost"),
+        (r"before lunch", "før frokost"),
+        (r"(?:around|at) (?:lunch|noon)", "omkring frokost"),
+        (r"in the morning", "om formiddagen"),
+        (r"in the afternoon", "om eftermiddagen"),
+        (r"in the evening", "om aftenen"),
+        (r"between (\d{1,2}(?:[.:]\d{2})?) and", r"mellem \1 og"),
+        (r"(?:at|around|about) (?=\d)", "kl "),
+        (r"after (?=\d)", "efter "),
+        (r"before (?=\d)", "før "),
+        (r"o'?clock", ""),
+    )
+]
+_AM_PM = re.compile(r"\b(\d{1,2})(?:[.:](\d{2}))? ?(am|pm)\b")
+
+
+def _from_english(text: str) -> str:
+    text = _AM_PM.sub(
+        lambda m: f"kl {int(m[1]) % 12 + (12 if m[3] == 'pm' else 0)}" + (f".{m[2]}" if m[2] else ""), text
+    )
+    for pattern, danish in _ENGLISH_TIME_WORDS:
+        text = pattern.sub(danish, text)
+    return text
+
+
 def _fold(text: str) -> str:
-    """Lower case, æøå restored from the ways people type them without a Danish keyboard."""
-    text = unicodedata.normalize("NFC", text).lower()
+    """Lower case, English time words in Danish, æøå restored from the ways people type them without a
+    Danish keyboard."""
+    text = _from_english(unicodedata.normalize("NFC", text).lower())
     text = text.replace("ae", "æ").replace("oe", "ø").replace("aa", "å")
     text = re.sub(r"\blordag\b", "lørdag", text)
     text = re.sub(r"\bsondag\b", "søndag", text)
@@ -152,7 +238,7 @@ def _find_day(text: str, today: date) -> tuple[date | None, date | None, bool, s
     if match:
         number = int(match[1])
         day = None
-        for months_ahead in range(0, 3):
+        for months_ahead in range(3):
             month = (today.month - 1 + months_ahead) % 12 + 1
             year = today.year + (today.month - 1 + months_ahead) // 12
             try:

@@ -12,6 +12,17 @@ QUOTES = 3
 # The last line of a summary; everything after it is the citizen's own words.
 QUOTES_LABEL = "Borgerens seneste beskeder: "
 QUOTES_DELETED = "Borgerens egne beskeder er slettet."
+# Danish is what staff expect; only another language gets a line, right under the topic.
+LANGUAGE_LINES = {"en": "Sprog: engelsk. Borgeren har fået svar på engelsk."}
+
+
+def conversation_language(events: Sequence[Event]) -> str:
+    """The slot `language` as the events left it ("da" unless set)."""
+    language = "da"
+    for event in events:
+        if event.get("event") == "slot" and event.get("name") == "language" and event.get("value"):
+            language = event["value"]
+    return language
 
 
 def _answer_topic(action: str | None) -> str | None:
@@ -59,6 +70,8 @@ def summarise(events: Sequence[Event], reason: Reason | str | None, topic: str |
     if reason:
         lines.append(f"Hvorfor: {reason_label(reason)}")
     lines.append(f"Emne: {topic_label(topic)}.")
+    if conversation_language(events) in LANGUAGE_LINES:
+        lines.append(LANGUAGE_LINES[conversation_language(events)])
     if asked:
         lines.append("Spurgt om: " + ", ".join(f"{TOPIC_LABELS[i]}{_times(n)}" for i, n in asked.items()) + ".")
     lines.append("Svar givet: " + (", ".join(TOPIC_LABELS[a] for a in answered) + "." if answered else "ingen endnu."))

@@ -18,6 +18,7 @@ from bot.console.sessions import StaffIdentity
 from bot.danish import topic_label
 from bot.gateway import satisfaction
 from bot.gateway.conversations import ConversationNotFound, ConversationService, MessageRejected, Seen
+from bot.gateway.language import LANGUAGE_LABELS, conversation_languages
 from bot.gateway.views import ConversationView
 from bot.privacy import redact
 from bot.store import Booking, Conversation, ConversationState, Database, Message, Sender, StaffMember, audit
@@ -39,10 +40,14 @@ class Refused(Exception):
         self.text = text
 
 
-def _conversation_dict(row: Conversation, assigned_name: str | None, waiting_messages: int = 0) -> dict[str, Any]:
+def _conversation_dict(
+    row: Conversation, assigned_name: str | None, waiting_messages: int = 0, language: str = "da"
+) -> dict[str, Any]:
     """The conversation as every channel sees it, plus what staff see: labels, names, satisfaction."""
     return {
         **ConversationView.of(row).to_dict(),
+        "language": language,
+        "language_label": LANGUAGE_LABELS[language],
         "channel_label": CHANNEL_LABELS.get(row.channel, row.channel),
         "reason": row.handoff_reason,
         "reason_label": reason_label(row.handoff_reason) if row.handoff_reason else None,
@@ -100,13 +105,16 @@ class Desk:
                         .group_by(Message.conversation_id)
                     ).all()
                 )
+                languages = conversation_languages(session, [row.id for row, _ in rows])
                 waiting = [
-                    _conversation_dict(r, n, counts.get(r.id, 0))
+                    _conversation_dict(r, n, counts.get(r.id, 0), languages[r.id])
                     for r, n in rows
                     if r.state == ConversationState.WAITING
                 ]
                 active = [
-                    _conversation_dict(r, n, counts.get(r.id, 0)) for r, n in rows if r.state == ConversationState.HUMAN
+                    _conversation_dict(r, n, counts.get(r.id, 0), languages[r.id])
+                    for r, n in rows
+                    if r.state == ConversationState.HUMAN
                 ]
                 return {"waiting": waiting, "active": active}
 
@@ -125,7 +133,7 @@ class Desk:
                 if found is None:
                     raise Refused(404, "Samtalen findes ikke. Borgeren kan have slettet den.")
                 row, name = found
-                result = _conversation_dict(row, name)
+                result = _conversation_dict(row, name, language=conversation_languages(session, [row.id])[row.id])
                 result["notes"] = self._notes(session, conversation_id)
                 result["bookings"] = [
                     {"reference": b.reference, "kind": b.kind, "starts_at": iso(b.starts_at), "status": b.status}

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.config import Municipality
 from bot.gateway import satisfaction, texts
 from bot.gateway.events import ConversationDeleted, EventBus, GreetingWanted, MessageAdded, StateChanged, TypingChanged
+from bot.gateway.language import conversation_language
 from bot.gateway.locks import KeyedLocks
 from bot.gateway.reading import ConversationReader
 from bot.gateway.rows import (
@@ -49,10 +50,15 @@ class Step:
     staff member's first name), or None when someone else already said it."""
 
     reason: str
-    says: Callable[[str], str] | None
+    says: Callable[[str], str | texts.Said] | None
 
 
-def _always(text: str) -> Callable[[str], str]:
+def _in_language(session: Session, conversation_id: str, said: str | texts.Said) -> str:
+    """A text said in both languages, in the conversation's (the assistant's slot `language`)."""
+    return said if isinstance(said, str) else said[conversation_language(session, conversation_id)]  # type: ignore[literal-required]
+
+
+def _always(text: str | texts.Said) -> Callable[[str], str | texts.Said]:
     return lambda _staff_name: text
 
 
@@ -104,7 +110,7 @@ class Received:
     deleted: bool = False
 
 
-Said = tuple[str, list[dict[str, str]] | None]  # a system message's text and buttons
+Announcement = tuple["str | texts.Said", list[dict[str, str]] | None]  # a system message's text and buttons
 
 
 class ConversationService(ConversationReader):
@@ -280,13 +286,14 @@ class ConversationService(ConversationReader):
             await self.events.emit(TypingChanged(conversation, who, on))
 
     async def add_system_message(
-        self, conversation_id: str, text: str, buttons: list[dict[str, str]] | None = None
+        self, conversation_id: str, said: str | texts.Said, buttons: list[dict[str, str]] | None = None
     ) -> MessageView:
         def store() -> tuple[ConversationView, MessageView]:
             with self.db.session() as session:
                 row = lock_for_new_message(session, conversation_id)
                 if row is None:
                     raise ConversationNotFound(conversation_id)
+                text = _in_language(session, conversation_id, said)
                 message = add_message(
                     session, conversation_id, Sender.SYSTEM, text, payload={"buttons": buttons} if buttons else None
                 )
@@ -357,7 +364,9 @@ class ConversationService(ConversationReader):
         extra = end_handoff("handed_back")
         return await self._transition(conversation_id, BOT, staff_id=staff_id, extra=extra, seen=seen)
 
-    async def offer_booking(self, conversation_id: str, text: str, buttons: list[dict[str, str]]) -> bool:
+    async def offer_booking(
+        self, conversation_id: str, text: str | texts.Said, buttons: list[dict[str, str]]
+    ) -> bool:
         """Nobody claimed the waiting conversation in time: back to the assistant, with `text` and
         `buttons` offering a booking that the assistant then takes."""
         return await self._transition(
@@ -379,7 +388,7 @@ class ConversationService(ConversationReader):
         extra: Callable[[Session, Conversation], None] | None = None,
         expected: ConversationState | None = None,
         seen: Seen | None = None,
-        says: Said | None = None,
+        says: Announcement | None = None,
     ) -> bool:
         """Move to `target` if `TRANSITIONS` allows it (and the state is `expected`, when given; and is
         still what `seen` says, owner included); one atomic conditional UPDATE decides races. The
@@ -414,7 +423,8 @@ class ConversationService(ConversationReader):
                 session.refresh(row)
                 if extra is not None:
                     extra(session, row)
-                text, buttons = says or ((step.says(staff_name) if step.says else ""), None)
+                said, buttons = says or ((step.says(staff_name) if step.says else ""), None)
+                text = _in_language(session, conversation_id, said)
                 told = None
                 if text:
                     payload = {"buttons": buttons} if buttons else None

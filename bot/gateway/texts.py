@@ -1,21 +1,38 @@
-"""What the gateway itself says to citizens, in plain Danish. Facts come from municipality.yml."""
+"""What the gateway itself says to citizens, in plain Danish, and in English for a conversation the
+assistant answers in English (the slot `language`). Facts come from municipality.yml.
+
+A text stored in a conversation is a `Said`: both languages, the conversation's chosen when stored.
+"""
 from __future__ import annotations
+
+from typing import TypedDict
 
 from bot.config import Municipality
 
 
-def assistant_down(municipality: Municipality) -> str:
-    return (
-        "Chatbotten kan ikke svare lige nu. Din besked er gemt, og du får svar her, så snart den virker igen. "
-        f"Haster det, så ring til Borgerservice på {municipality.borgerservice.phone}."
-    )
+class Said(TypedDict):
+    da: str
+    en: str
 
 
-def no_answer(municipality: Municipality) -> str:
-    return (
-        "Det har jeg desværre ikke et svar på. Prøv at skrive det på en anden måde. "
-        f"Du kan også ringe til Borgerservice på {municipality.borgerservice.phone}."
-    )
+def assistant_down(municipality: Municipality) -> Said:
+    phone = municipality.borgerservice.phone
+    return {
+        "da": "Chatbotten kan ikke svare lige nu. Din besked er gemt, og du får svar her, så snart den virker igen. "
+        f"Haster det, så ring til Borgerservice på {phone}.",
+        "en": "The chatbot cannot answer right now. Your message is saved, and you will get an answer here as soon "
+        f"as it works again. If it is urgent, call Citizen Service (Borgerservice) on {phone}.",
+    }
+
+
+def no_answer(municipality: Municipality) -> Said:
+    phone = municipality.borgerservice.phone
+    return {
+        "da": "Det har jeg desværre ikke et svar på. Prøv at skrive det på en anden måde. "
+        f"Du kan også ringe til Borgerservice på {phone}.",
+        "en": "Sorry, I do not have an answer to that. Try writing it in another way. "
+        f"You can also call Citizen Service (Borgerservice) on {phone}.",
+    }
 
 
 def message_too_long(limit: int) -> str:
@@ -29,12 +46,21 @@ NOT_DELETED = (
 RATE_LIMITED = "Du har sendt mange beskeder på kort tid. Vent et øjeblik, og prøv igen."
 
 
-def staff_joined(first_name: str) -> str:
-    return f"En medarbejder har overtaget samtalen. Du skriver nu med {first_name}."
+def staff_joined(first_name: str) -> Said:
+    return {
+        "da": f"En medarbejder har overtaget samtalen. Du skriver nu med {first_name}.",
+        "en": f"A staff member has taken over the conversation. You are now writing with {first_name}.",
+    }
 
 
-HANDED_BACK = "Du skriver nu med chatbotten igen."
-STAFF_LEFT = (
-    "Medarbejderen har måttet gå fra samtalen. Du er i kø igen. Den næste ledige medarbejder skriver til dig her."
-)
-CLOSED = "Samtalen er afsluttet. Tak fordi du skrev til os."
+HANDED_BACK: Said = {"da": "Du skriver nu med chatbotten igen.", "en": "You are writing with the chatbot again."}
+STAFF_LEFT: Said = {
+    "da": "Medarbejderen har måttet gå fra samtalen. Du er i kø igen. "
+    "Den næste ledige medarbejder skriver til dig her.",
+    "en": "The staff member has had to leave the conversation. You are in the queue again. "
+    "The next free staff member will write to you here.",
+}
+CLOSED: Said = {
+    "da": "Samtalen er afsluttet. Tak fordi du skrev til os.",
+    "en": "The conversation has ended. Thank you for writing to us.",
+}

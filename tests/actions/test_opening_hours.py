@@ -100,3 +100,11 @@ def test_mistakes_in_the_config_get_a_clear_error(change, message):
     broken = {**CONFIG, **change}
     with pytest.raises(ConfigError, match=message):
         parse_municipality(broken)
+
+
+def test_in_english_for_a_newcomer(place):
+    parts = opening_hours_answer(place, at(2026, 12, 23, 11), "en")
+    assert parts["today_text"] == "We are open now, until 12:00. Today we are open 09:00–12:00 and 13:00–15:00."
+    assert parts["week_text"].splitlines()[2] == "Wednesday: 09:00–12:00 and 13:00–15:00"
+    assert parts["week_text"].splitlines()[5] == "Saturday: closed"
+    assert parts["exceptions_text"].startswith("Please note:\nThursday 24 Dec: closed (Juleaftensdag)")

@@ -286,7 +286,7 @@ def test_confirmation_gives_code_time_phone_warning_and_how_to_cancel(context):
     text = rendered(messages)
     assert responses(messages) == ["utter_booking_confirmed_callback", "utter_booking_how_to_cancel"]
     assert "Vi ringer til dig tirsdag 24. nov. kl. 10.00 på 20 30 40 50." in text
-    assert "Din kode er K7M-4PX." in text
+    assert "Dit bestillingsnummer er K7M-4PX." in text
     assert "aflys tid" in text and "70 11 22 33" in text
     assert "PIN-kode" in text  # never asked for on the phone
     cleared = slots_of(result)

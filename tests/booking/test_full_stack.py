@@ -110,14 +110,14 @@ async def book_and_cancel(stack) -> tuple[str, str, str]:
         assert "Borgerservice ringer til Mette på 20 30 40 50" in texts(summary), texts(summary)
         confirmation = await chat.say("Ja, bestil tiden", "/affirm")
         said = texts(confirmation)
-        code = re.search(r"Din kode er ([A-Z0-9]{3}-[A-Z0-9]{3})\.", said)
+        code = re.search(r"Dit bestillingsnummer er ([A-Z0-9]{3}-[A-Z0-9]{3})\.", said)
         assert code and first["title"] in said and "aflys" in said, said
 
     # Another day, another conversation: the code and the phone number are enough.
     async with websockets.connect(url, origin=stack.gateway_url) as ws:
         chat = await open_chat(stack, ws)
         asked = await chat.say("Aflys min tid")
-        assert "Skriv koden" in texts(asked), texts(asked)
+        assert "Skriv bestillingsnummeret" in texts(asked), texts(asked)
         asked = await chat.say(f"min kode er {code[1].lower()}")
         assert "telefonnummer" in texts(asked), texts(asked)
         choice = await chat.say("20 30 40 50")

@@ -91,7 +91,7 @@ def test_an_unknown_or_cancelled_code(context):
     context.bookings.cancel(booking.reference, conversation_id=SENDER)
     messages, slots = validate(context, form("manage_reference"), booking.reference, "manage_reference")
     assert slots["manage_reference"] is None
-    assert f"koden {booking.reference}" in render(messages[0])
+    assert f"bestillingsnummeret {booking.reference}" in render(messages[0])
 
 
 def test_cancel_a_callback_from_this_conversation(context):
@@ -134,7 +134,7 @@ def test_move_keeps_the_code(context):
     assert moved.starts_at == at(27, 11)
     done = form("manage_confirmed", manage_booking=found, manage_result="moved", manage_new_time=iso(27, 11))
     messages, _ = run(ActionManageBookingDone(context), done)
-    assert render(messages[0]) == f"Din tid er flyttet til fredag 27. nov. kl. 11.00. Din kode er stadig {booking.reference}."
+    assert render(messages[0]) == f"Din tid er flyttet til fredag 27. nov. kl. 11.00. Dit bestillingsnummer er stadig {booking.reference}."
 
 
 def test_move_to_a_time_taken_meanwhile_offers_the_next(context):

@@ -76,3 +76,29 @@ def test_every_written_time_is_read_back(moment):
     today = moment.date() - timedelta(days=3)
     wish = parse_time_wish(format_moment(moment), today)
     assert (wish.first_day, wish.at) == (moment.date(), moment.time())
+
+
+@pytest.mark.parametrize(
+    "text, first_day, at, earliest, latest",
+    [
+        ("tomorrow at 10", date(2026, 11, 24), time(10), None, None),
+        ("Tomorrow at 9:30", date(2026, 11, 24), time(9, 30), None, None),
+        ("the day after tomorrow at 2pm", date(2026, 11, 25), time(14), None, None),
+        ("on Thursday", date(2026, 11, 26), None, None, None),
+        ("next Monday at 11am", date(2026, 11, 30), time(11), None, None),
+        ("after lunch", None, None, time(12, 30), None),
+        ("friday in the morning", date(2026, 11, 27), None, None, time(12)),
+        ("between 10 and 12 on Friday", date(2026, 11, 27), None, time(10), time(12)),
+        ("3 december at 11 o'clock", date(2026, 12, 3), time(11), None, None),
+    ],
+)
+def test_english_times(text, first_day, at, earliest, latest):
+    wish = parse_time_wish(text, MONDAY)
+    assert wish is not None, text
+    assert (wish.first_day, wish.at, wish.earliest, wish.latest) == (first_day, at, earliest, latest)
+
+
+def test_english_soonest_and_no_time():
+    assert parse_time_wish("as soon as possible", MONDAY).soonest
+    assert parse_time_wish("I want a time", MONDAY) is None
+    assert parse_time_wish("Other times", MONDAY) is None

@@ -86,3 +86,10 @@ def test_form_answers_are_not_quoted():
     text = summarise(events, Reason.DIFFICULTY, None)
     assert "Mette" not in text and "20 30 40 50" not in text
     assert "\"jeg vil have en tid\" | \"det er svært\"" in text
+
+
+def test_summary_tells_staff_when_the_citizen_got_english():
+    events = [{"event": "slot", "name": "language", "value": "en"}, user("request_human", "I want to talk to a person")]
+    lines = summarise(events, Reason.ASKED_FOR_PERSON, None).splitlines()
+    assert lines[1:3] == ["Emne: Andet.", "Sprog: engelsk. Borgeren har fået svar på engelsk."]
+    assert "Sprog" not in summarise(events[1:], Reason.ASKED_FOR_PERSON, None)

@@ -396,3 +396,59 @@ def test_messages_written_offline_survive_a_reload_and_all_get_through(page, wid
     assert citizen_texts(page) == ["Første besked", *written]
     assert [stored_count(widget_gateway.db, text) for text in written] == [1] * 10
     expect(page.locator(".bh-notice")).not_to_contain_text("mange beskeder")
+
+
+def test_the_language_switch_in_the_header_puts_the_widget_and_the_assistant_in_english(page, widget_gateway):
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    switch = page.get_by_role("button", name="Write in English")
+    expect(switch).to_have_text("English")
+    expect(switch).to_have_attribute("lang", "en")
+    switch.click()
+
+    expect(page.get_by_role("dialog", name=re.compile("Chat with"))).to_be_visible()
+    expect(page.get_by_label("Write your message")).to_be_focused()
+    expect(page.get_by_label("Write your message")).to_have_attribute("placeholder", "Write your message here")
+    expect(page.locator(".bh-hint")).to_have_text("Do not write your CPR number, passwords or card numbers.")
+    expect(page.locator(".bh-state")).to_have_text("You are writing with a chatbot.")
+    expect(page.get_by_role("button", name="Larger text")).to_be_visible()
+    expect(page.locator(".bh-root")).to_have_attribute("lang", "en")
+    # The assistant is asked to switch too, with the same payload as the greeting's English button.
+    deadline = time.monotonic() + 10
+    while '/change_language{"language":"en"}' not in [text for _, text, _ in widget_gateway.rasa.received]:
+        assert time.monotonic() < deadline, widget_gateway.rasa.received
+        time.sleep(0.1)
+
+    page.reload()
+    expect(page.get_by_role("button", name="Skriv på dansk")).to_have_text("Dansk")
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+
+    page.get_by_role("button", name="Skriv på dansk").click()
+    expect(page.get_by_label("Skriv din besked")).to_have_attribute("placeholder", "Skriv din besked her")
+    expect(page.get_by_role("button", name="Write in English")).to_be_visible()
+
+
+def test_an_english_host_page_gets_the_widget_in_english(page, widget_gateway):
+    def english_page(route):
+        response = route.fetch()
+        route.fulfill(response=response, body=response.text().replace('<html lang="da">', '<html lang="en">'))
+
+    page.route(widget_gateway.url + "/", english_page)
+    page.goto(widget_gateway.url + "/")
+    launcher = page.get_by_role("button", name="Chat with us")
+    expect(launcher).to_be_visible()
+    launcher.click()
+    expect(page.get_by_label("Write your message")).to_be_visible()
+    expect(page.get_by_role("button", name="Skriv på dansk")).to_be_visible()
+
+
+def test_the_greetings_english_button_turns_the_widget_english_too(page, widget_gateway):
+    english_button = {"title": "English", "payload": '/change_language{"language":"en"}'}
+    widget_gateway.rasa.reply = lambda text: [{"text": "Write in English if you prefer.", "buttons": [english_button]}]
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    page.get_by_label("Skriv din besked").fill("hej")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="English", exact=True).click()
+    expect(page.get_by_label("Write your message")).to_have_attribute("placeholder", "Write your message here")

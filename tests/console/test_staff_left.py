@@ -54,7 +54,7 @@ async def test_a_conversation_whose_staff_member_logged_out_goes_back_to_the_que
 
         last_heard_of(gateway, "bo", timedelta(minutes=6))
         await tick(gateway)
-        told = await person.until(lambda m: m["sender"] == "system" and m["text"] == texts.STAFF_LEFT)
+        told = await person.until(lambda m: m["sender"] == "system" and m["text"] == texts.STAFF_LEFT["da"])
         assert "kø" in told["text"]
         row = stored(gateway, person.conversation_id)
         assert row.state == ConversationState.WAITING and row.assigned_staff_id is None and row.waiting_since
@@ -76,7 +76,7 @@ async def test_a_disabled_staff_members_conversation_goes_back_at_once(gateway):
         assert (await bo.api("POST", f"/staff/api/conversations/{person.conversation_id}/claim")).status_code == 200
         set_active(gateway.db, "bo", False)
         await tick(gateway)
-        await person.until(lambda m: m["text"] == texts.STAFF_LEFT)
+        await person.until(lambda m: m["text"] == texts.STAFF_LEFT["da"])
         assert stored(gateway, person.conversation_id).state == ConversationState.WAITING
 
 

@@ -1,6 +1,8 @@
 """What the Telegram channel itself says, in plain Danish (the answers come from the assistant)."""
 from __future__ import annotations
 
+from bot.gateway.texts import Said
+
 # What a citizen may send that the channel cannot read, by Telegram's name for it.
 ATTACHMENT_NAMES = {
     "photo": "et billede",
@@ -17,9 +19,29 @@ ATTACHMENT_NAMES = {
 }
 
 
-def only_text(kind: str) -> str:
+ATTACHMENT_NAMES_EN = {
+    "photo": "a picture",
+    "voice": "a voice message",
+    "audio": "a sound file",
+    "video": "a video",
+    "video_note": "a video message",
+    "animation": "a GIF",
+    "sticker": "a sticker",
+    "document": "a file",
+    "location": "a location",
+    "venue": "a location",
+    "contact": "a contact",
+}
+
+
+def only_text(kind: str) -> Said:
+    """Stored in the conversation, so said in its language (bot/gateway/texts.py)."""
     what = ATTACHMENT_NAMES.get(kind, "noget, der ikke er tekst")
-    return f"Du har sendt {what}. Vi kan kun læse tekst her i chatten. Skriv gerne dit spørgsmål med ord."
+    what_en = ATTACHMENT_NAMES_EN.get(kind, "something that is not text")
+    return {
+        "da": f"Du har sendt {what}. Vi kan kun læse tekst her i chatten. Skriv gerne dit spørgsmål med ord.",
+        "en": f"You have sent {what_en}. We can only read text here in the chat. Please write your question in words.",
+    }
 
 
 def chosen(title: str) -> str:

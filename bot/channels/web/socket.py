@@ -39,6 +39,9 @@ from bot.store.models import CONVERSATION_ID
 
 logger = logging.getLogger(__name__)
 
+# The widget's language switch in its header: always on offer, like a button in every message.
+LANGUAGE_SWITCH_PAYLOADS = frozenset({'/change_language{"language":"da"}', '/change_language{"language":"en"}'})
+
 CHANNEL = "web"
 _ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # How far back to look for the buttons on offer; one turn of the assistant is a handful of messages.
@@ -142,7 +145,7 @@ class WidgetConnection:
             return
         conversation = await self._ensure_conversation(greet=False)
         rasa_payload = payload or None
-        if rasa_payload is not None and rasa_payload != DELETE_PAYLOAD:
+        if rasa_payload is not None and rasa_payload != DELETE_PAYLOAD and rasa_payload not in LANGUAGE_SWITCH_PAYLOADS:
             db = self.service.db
             if not await asyncio.to_thread(_button_on_offer, db, conversation.id, rasa_payload, client_id):
                 # A button nobody showed (forged, or from an old page): read its title as typed text.

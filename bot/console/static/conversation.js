@@ -163,6 +163,7 @@
       ["Status", STATES[data.state] || data.state],
       ["Medarbejder", data.assigned_name],
       ["Kanal", data.channel_label],
+      ["Sprog", data.language_label],
       ["Årsag", data.reason_label],
       ["Emne", data.topic_label],
       ["Venter siden", data.state === "waiting" && data.waiting_since

@@ -19,6 +19,7 @@
         : fact("Hos", item.assigned_name || "en medarbejder"),
       fact("Årsag", item.reason_label),
       fact("Kanal", item.channel_label),
+      fact("Sprog", item.language_label),
       fact("Beskeder fra borgeren", item.citizen_messages)
     ].forEach(function (pair) {
       if (pair) { facts.appendChild(pair[0]); facts.appendChild(pair[1]); }

@@ -7,6 +7,10 @@
  * data-gateway (optional): the gateway's address; by default the address the script came from.
  * data-color (optional): the municipality's colour; text on it is made black or white for contrast.
  *
+ * The widget's own words are Danish or English: the host page's `lang` first, then the citizen's
+ * choice with the language switch in the header (or a language button in the conversation), which
+ * also asks the assistant to answer in that language.
+ *
  * Text from the citizen, the assistant and staff is only ever put into the page as text nodes;
  * links are made with createElement and only for http(s) addresses.
  */
@@ -25,14 +29,82 @@
   var storageKey = "borgerhjaelp:" + gateway;
   var MAX_BACKOFF_MS = 15000;
 
-  var STATUS = {
-    bot: "Du skriver med en chatbot.",
-    waiting: "Du venter på en medarbejder. Du kan skrive imens.",
-    human: "Du skriver med en medarbejder.",
-    closed: "Samtalen er afsluttet. Skriv igen, hvis du har flere spørgsmål."
+  var TEXTS = {
+    da: {
+      status: {
+        bot: "Du skriver med en chatbot.",
+        waiting: "Du venter på en medarbejder. Du kan skrive imens.",
+        human: "Du skriver med en medarbejder.",
+        closed: "Samtalen er afsluttet. Skriv igen, hvis du har flere spørgsmål."
+      },
+      sender: { bot: "Chatbot", system: "Besked", citizen: "Dig", staff: "Medarbejder" },
+      staffSuffix: " (medarbejder)",
+      wait: "Du har sendt mange beskeder på kort tid. Vi sender resten om et øjeblik.",
+      launcher: "Chat med os",
+      unreadOne: "1 ny besked",
+      unreadMany: " nye beskeder",
+      title: "Chat med ",
+      largerText: "Større tekst",
+      closeChat: "Luk chatten",
+      log: "Beskeder i samtalen",
+      botTyping: "Chatbotten skriver",
+      staffTyping: "Medarbejderen skriver",
+      inputLabel: "Skriv din besked",
+      placeholder: "Skriv din besked her",
+      hint: "Skriv ikke dit CPR-nummer, adgangskoder eller kortnumre.",
+      send: "Send",
+      sending: " Sender …",
+      choices: "Svarmuligheder",
+      tooLong: "Din besked er for lang. Den må højst være {max} tegn.",
+      splitUp: " Del den gerne op i flere beskeder.",
+      notSent: "Beskeden blev ikke sendt. Prøv igen.",
+      empty: "Skriv en besked først.",
+      reconnecting: "Forbindelsen blev afbrudt. Vi prøver igen …",
+      reconnected: "Forbindelsen er tilbage.",
+      deleted: "Din samtale er slettet. Du kan skrive igen, hvis du vil starte en ny.",
+      // The switch is written in the language it switches to, so a newcomer can read it.
+      switchTo: "en",
+      switchLabel: "English",
+      switchName: "Write in English"
+    },
+    en: {
+      status: {
+        bot: "You are writing with a chatbot.",
+        waiting: "You are waiting for a staff member. You can write in the meantime.",
+        human: "You are writing with a staff member.",
+        closed: "The conversation has ended. Write again if you have more questions."
+      },
+      sender: { bot: "Chatbot", system: "Message", citizen: "You", staff: "Staff member" },
+      staffSuffix: " (staff member)",
+      wait: "You have sent many messages in a short time. We will send the rest in a moment.",
+      launcher: "Chat with us",
+      unreadOne: "1 new message",
+      unreadMany: " new messages",
+      title: "Chat with ",
+      largerText: "Larger text",
+      closeChat: "Close the chat",
+      log: "Messages in the conversation",
+      botTyping: "The chatbot is writing",
+      staffTyping: "The staff member is writing",
+      inputLabel: "Write your message",
+      placeholder: "Write your message here",
+      hint: "Do not write your CPR number, passwords or card numbers.",
+      send: "Send",
+      sending: " Sending …",
+      choices: "Choices",
+      tooLong: "Your message is too long. It may have at most {max} characters.",
+      splitUp: " You can split it into several messages.",
+      notSent: "The message was not sent. Please try again.",
+      empty: "Write a message first.",
+      reconnecting: "The connection was lost. We are trying again …",
+      reconnected: "The connection is back.",
+      deleted: "Your conversation has been deleted. You can write again to start a new one.",
+      switchTo: "da",
+      switchLabel: "Dansk",
+      switchName: "Skriv på dansk"
+    }
   };
-  var WAIT_TEXT = "Du har sendt mange beskeder på kort tid. Vi sender resten om et øjeblik.";
-  var SENDER = { bot: "Chatbot", system: "Besked", citizen: "Dig", staff: "Medarbejder" };
+  var CHANGE_LANGUAGE = /^\/change_language\{"language":"(da|en)"\}$/;
 
   // State ---------------------------------------------------------------------------------------
 
@@ -41,6 +113,7 @@
   var conversationId = saved.conversationId || null;
   var isOpen = !!saved.open;
   var largeText = !!saved.largeText;
+  var language = TEXTS[saved.language] ? saved.language : pageLanguage();
   var maxLength = 1000;
   var lastId = 0;
   // The newest message the citizen has already been told about; history shown again after a reload
@@ -71,12 +144,25 @@
     }
   }
 
+  function pageLanguage() {
+    return /^en\b/i.test(document.documentElement.lang || "") ? "en" : "da";
+  }
+
+  function t(key) {
+    return TEXTS[language][key];
+  }
+
+  function tooLong(split) {
+    return t("tooLong").replace("{max}", String(maxLength)) + (split ? t("splitUp") : "");
+  }
+
   function save() {
     try {
       window.localStorage.setItem(
         storageKey,
         JSON.stringify({
-          visitorId: visitorId, conversationId: conversationId, open: isOpen, largeText: largeText, seenId: seenId
+          visitorId: visitorId, conversationId: conversationId, open: isOpen, largeText: largeText, seenId: seenId,
+          language: language
         })
       );
     } catch (e) {
@@ -162,28 +248,28 @@
   var launcher = el("button", {
     type: "button",
     className: "bh-launcher",
-    "aria-label": "Chat med os",
     "aria-expanded": "false",
     "aria-controls": "bh-panel"
-  }, [el("span", { className: "bh-launcher-icon", "aria-hidden": "true" }), el("span", { text: "Chat med os" })]);
+  }, [el("span", { className: "bh-launcher-icon", "aria-hidden": "true" }), el("span", { className: "bh-launcher-text" })]);
   // Seen on the button; the button's name says it too: "Chat med os, 1 ny besked".
   var unreadBadge = el("span", { className: "bh-unread", "aria-hidden": "true", hidden: "" });
   launcher.appendChild(unreadBadge);
 
-  var title = el("h2", { id: "bh-title", className: "bh-title", text: "Chat med " + municipality });
-  var statusLine = el("p", { id: "bh-state", className: "bh-state", text: STATUS.bot });
-  var sizeButton = el("button", { type: "button", className: "bh-tool", "aria-pressed": "false", text: "Større tekst" });
-  var closeButton = el("button", { type: "button", className: "bh-tool bh-close", "aria-label": "Luk chatten" },
+  var title = el("h2", { id: "bh-title", className: "bh-title" });
+  var statusLine = el("p", { id: "bh-state", className: "bh-state" });
+  var languageButton = el("button", { type: "button", className: "bh-tool bh-language" });
+  var sizeButton = el("button", { type: "button", className: "bh-tool", "aria-pressed": "false" });
+  var closeButton = el("button", { type: "button", className: "bh-tool bh-close" },
     [el("span", { "aria-hidden": "true", text: "×" })]);
   var header = el("div", { className: "bh-header" }, [
     el("div", { className: "bh-heading" }, [title, statusLine]),
-    el("div", { className: "bh-tools" }, [sizeButton, closeButton])
+    el("div", { className: "bh-tools" }, [languageButton, sizeButton, closeButton])
   ]);
 
-  var log = el("ol", { className: "bh-log", "aria-label": "Beskeder i samtalen", tabindex: "0" });
+  var log = el("ol", { className: "bh-log", tabindex: "0" });
   var typing = el("p", { className: "bh-typing", hidden: "" }, [
     el("span", { className: "bh-dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
-    el("span", { className: "bh-typing-text", text: "Chatbotten skriver" })
+    el("span", { className: "bh-typing-text" })
   ]);
   var notice = el("p", { className: "bh-notice", role: "status", "aria-live": "polite" });
   // Read aloud by screen readers: one new paragraph per message, so one never replaces the other.
@@ -191,18 +277,17 @@
   var announcer = el("div", { className: "bh-visually-hidden bh-announcer", "aria-live": "polite", "aria-relevant": "additions" });
   var MAX_ANNOUNCEMENTS = 20;
 
-  var inputLabel = el("label", { for: "bh-input", className: "bh-visually-hidden", text: "Skriv din besked" });
+  var inputLabel = el("label", { for: "bh-input", className: "bh-visually-hidden" });
   var input = el("textarea", {
     id: "bh-input",
     className: "bh-input",
     rows: "2",
-    placeholder: "Skriv din besked her",
     "aria-describedby": "bh-hint bh-error",
     autocomplete: "off"
   });
-  var hint = el("p", { id: "bh-hint", className: "bh-hint", text: "Skriv ikke dit CPR-nummer, adgangskoder eller kortnumre." });
+  var hint = el("p", { id: "bh-hint", className: "bh-hint" });
   var error = el("p", { id: "bh-error", className: "bh-error", role: "alert" });
-  var sendButton = el("button", { type: "submit", className: "bh-send", text: "Send" });
+  var sendButton = el("button", { type: "submit", className: "bh-send" });
   var form = el("form", { className: "bh-form", novalidate: "" }, [
     inputLabel,
     el("div", { className: "bh-input-row" }, [input, sendButton]),
@@ -223,6 +308,35 @@
   root.appendChild(panel);
   root.appendChild(launcher);
   root.appendChild(announcer);
+  applyLanguage();
+
+  // Every word of the widget's own in the chosen language; messages already shown stay as written.
+  function applyLanguage() {
+    root.setAttribute("lang", language);
+    launcher.querySelector(".bh-launcher-text").textContent = t("launcher");
+    setUnread(unread);
+    title.textContent = t("title") + municipality;
+    statusLine.textContent = t("status")[state] || t("status").bot;
+    languageButton.textContent = t("switchLabel");
+    languageButton.setAttribute("lang", t("switchTo"));
+    languageButton.setAttribute("aria-label", t("switchName"));
+    languageButton.setAttribute("title", t("switchName"));
+    sizeButton.textContent = t("largerText");
+    closeButton.setAttribute("aria-label", t("closeChat"));
+    log.setAttribute("aria-label", t("log"));
+    typing.querySelector(".bh-typing-text").textContent = t("botTyping");
+    inputLabel.textContent = t("inputLabel");
+    input.setAttribute("placeholder", t("placeholder"));
+    hint.textContent = t("hint");
+    sendButton.textContent = t("send");
+  }
+
+  function setLanguage(next) {
+    if (!TEXTS[next] || next === language) { return; }
+    language = next;
+    applyLanguage();
+    save();
+  }
 
   function mount() {
     document.body.appendChild(root);
@@ -278,9 +392,9 @@
 
   function senderLabel(message) {
     if (message.sender === "staff" && message.staff_name) {
-      return message.staff_name + " (medarbejder)";
+      return message.staff_name + t("staffSuffix");
     }
-    return SENDER[message.sender] || "Besked";
+    return t("sender")[message.sender] || t("sender").system;
   }
 
   function messageNode(message, pending) {
@@ -294,10 +408,10 @@
     renderText(body, message.text || "");
     item.appendChild(body);
     if (pending) {
-      item.appendChild(el("span", { className: "bh-sending", text: " Sender …" }));
+      item.appendChild(el("span", { className: "bh-sending", text: t("sending") }));
     }
     if (message.buttons && message.buttons.length) {
-      var group = el("div", { className: "bh-buttons", role: "group", "aria-label": "Svarmuligheder" });
+      var group = el("div", { className: "bh-buttons", role: "group", "aria-label": t("choices") });
       message.buttons.forEach(function (button) {
         var choice = el("button", { type: "button", className: "bh-choice", text: button.title });
         choice.addEventListener("click", function () {
@@ -322,7 +436,7 @@
     if (message.client_message_id) {
       outbox = outbox.filter(function (item) { return item.clientId !== message.client_message_id; });
       saveOutbox();
-      if (!outbox.length && notice.textContent === WAIT_TEXT) { setNotice(""); }
+      if (!outbox.length && notice.textContent === t("wait")) { setNotice(""); }
     }
     var node = messageNode(message, false);
     node.setAttribute("data-id", String(message.id));
@@ -402,9 +516,9 @@
 
   function setUnread(count) {
     unread = count;
-    var text = count === 1 ? "1 ny besked" : count + " nye beskeder";
+    var text = count === 1 ? t("unreadOne") : count + t("unreadMany");
     unreadBadge.textContent = text;
-    launcher.setAttribute("aria-label", count > 0 ? "Chat med os, " + text : "Chat med os");
+    launcher.setAttribute("aria-label", count > 0 ? t("launcher") + ", " + text : t("launcher"));
     if (count > 0) { unreadBadge.removeAttribute("hidden"); } else { unreadBadge.setAttribute("hidden", ""); }
   }
 
@@ -414,7 +528,7 @@
 
   function setState(next) {
     state = next || "bot";
-    statusLine.textContent = STATUS[state] || STATUS.bot;
+    statusLine.textContent = t("status")[state] || t("status").bot;
   }
 
   function clearConversation() {
@@ -443,10 +557,15 @@
       return;
     }
     if (clean.length > maxLength) {
-      error.textContent = "Din besked er for lang. Den må højst være " + maxLength + " tegn. Del den gerne op i flere beskeder.";
+      error.textContent = tooLong(true);
       return;
     }
     error.textContent = "";
+    var asked = CHANGE_LANGUAGE.exec(payload || "");
+    if (asked) {
+      // A language button in the conversation: the widget's own words follow at once.
+      setLanguage(asked[1]);
+    }
     var item = { clientId: randomId(), text: clean, payload: payload || null };
     outbox.push(item);
     saveOutbox();
@@ -471,7 +590,7 @@
     if (held) {
       // Too many at once, e.g. everything written while offline: keep it and send it again shortly.
       held.held = true;
-      setNotice(WAIT_TEXT);
+      setNotice(t("wait"));
       if (!resendTimer) {
         resendTimer = window.setTimeout(resendHeld, RESEND_AFTER_MS);
       }
@@ -488,7 +607,9 @@
     if (item && !input.value && !item.payload) {
       input.value = item.text;
     }
-    error.textContent = data.text || "Beskeden blev ikke sendt. Prøv igen.";
+    // The gateway's reasons are in Danish; those the widget knows it says in its own language.
+    var own = { too_long: tooLong(true), empty: t("empty"), invalid: t("empty") }[data.code];
+    error.textContent = own || data.text || t("notSent");
   }
 
   function resendHeld() {
@@ -548,7 +669,7 @@
       welcomed = false;
       showTyping(false, "bot");
       if (wasWelcomed) {
-        setNotice("Forbindelsen blev afbrudt. Vi prøver igen …");
+        setNotice(t("reconnecting"));
       }
       scheduleReconnect();
     });
@@ -571,7 +692,7 @@
       case "welcome":
         welcomed = true;
         if (attempts > 0 && notice.textContent) {
-          setNotice("Forbindelsen er tilbage.");
+          setNotice(t("reconnected"));
         }
         attempts = 0;
         maxLength = data.max_length || maxLength;
@@ -597,14 +718,14 @@
         break;
       case "state":
         setState(data.state);
-        announce(STATUS[data.state] || "");
+        announce(t("status")[data.state] || "");
         break;
       case "typing":
         if (data.who !== "citizen") { showTyping(data.on, data.who); }
         break;
       case "deleted":
         clearConversation();
-        setNotice("Din samtale er slettet. Du kan skrive igen, hvis du vil starte en ny.");
+        setNotice(t("deleted"));
         break;
       case "error":
         refused(data);
@@ -615,7 +736,7 @@
   }
 
   function showTyping(on, who) {
-    typing.querySelector(".bh-typing-text").textContent = who === "staff" ? "Medarbejderen skriver" : "Chatbotten skriver";
+    typing.querySelector(".bh-typing-text").textContent = who === "staff" ? t("staffTyping") : t("botTyping");
     if (on) { typing.removeAttribute("hidden"); } else { typing.setAttribute("hidden", ""); }
   }
 
@@ -658,6 +779,12 @@
     if (isOpen) { close(); } else { open(); }
   });
   closeButton.addEventListener("click", close);
+  languageButton.addEventListener("click", function () {
+    // Sent like the conversation's own language buttons, so the assistant switches too.
+    var next = t("switchTo");
+    sendMessage(t("switchName"), '/change_language{"language":"' + next + '"}');
+    input.focus();
+  });
   sizeButton.addEventListener("click", function () {
     largeText = !largeText;
     applyTextSize();
@@ -707,7 +834,7 @@
   });
   input.addEventListener("input", function () {
     if (input.value.length > maxLength) {
-      error.textContent = "Din besked er for lang. Den må højst være " + maxLength + " tegn.";
+      error.textContent = tooLong(false);
     } else if (error.textContent) {
       error.textContent = "";
     }
@@ -719,7 +846,7 @@
     event.preventDefault();
     var text = input.value;
     if (text.trim().length > maxLength) {
-      error.textContent = "Din besked er for lang. Den må højst være " + maxLength + " tegn. Del den gerne op i flere beskeder.";
+      error.textContent = tooLong(true);
       return;
     }
     input.value = "";
