@@ -87,6 +87,7 @@ def ready_message(gateway_url: str, rasa_url: str, actions_port: int, staff_acco
 @command("run", "start Rasa, the action server and the gateway; Ctrl-C stops all three", _stack_arguments)
 def run(args: argparse.Namespace) -> int:
     from bot.channels.telegram import TelegramSettings
+    from bot.quiet import command as module_command
     from bot.store import Database
     from bot.supervisor import ChildSpec, Supervisor
 
@@ -101,24 +102,23 @@ def run(args: argparse.Namespace) -> int:
     accounts = staff_account_count(database)
     database.dispose()
 
-    rasa = str(Path(sys.executable).with_name("rasa"))
-    rasa_argv = [
-        rasa, "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1", "-p", str(args.rasa_port),
+    rasa_argv = module_command(
+        "rasa", "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1", "-p", str(args.rasa_port),
         "--model", str(model), "--connector", "rest",
-    ]
+    )
     if Path(args.endpoints).exists():
         rasa_argv += ["--endpoints", args.endpoints]
-    quiet = {"LOG_LEVEL": "WARNING", "LOG_LEVEL_LIBRARIES": "ERROR"} if args.quiet else {}
+    log_levels = {"LOG_LEVEL": "WARNING", "LOG_LEVEL_LIBRARIES": "ERROR"} if args.quiet else {}
     gateway_url = f"http://{env['GATEWAY_HOST']}:{args.gateway_port}"
     children = [
-        ChildSpec("rasa", rasa_argv, f"{env['RASA_URL']}/status?token={token}", {**env, **quiet}),
+        ChildSpec("rasa", rasa_argv, f"{env['RASA_URL']}/status?token={token}", {**env, **log_levels}),
         ChildSpec(
             "actions",
-            [rasa, "run", "actions", "--actions", "actions", "-p", str(args.actions_port)],
+            module_command("rasa", "run", "actions", "--actions", "actions", "-p", str(args.actions_port)),
             f"http://127.0.0.1:{args.actions_port}/health",
-            {**env, **quiet, "SANIC_HOST": "127.0.0.1"},
+            {**env, **log_levels, "SANIC_HOST": "127.0.0.1"},
         ),
-        ChildSpec("gateway", [sys.executable, "-m", "bot", "gateway"], f"{gateway_url}/health", {**env, **quiet}),
+        ChildSpec("gateway", [sys.executable, "-m", "bot", "gateway"], f"{gateway_url}/health", {**env, **log_levels}),
     ]
 
     def ready() -> None:
