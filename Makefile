@@ -14,8 +14,8 @@ ifeq ($(VERBOSE),1)
 QUIET :=
 RUN_QUIET :=
 else
-QUIET := PYTHONWARNINGS=ignore::DeprecationWarning,ignore::PendingDeprecationWarning,ignore::FutureWarning \
-	SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=3
+QUIET := BORGERHJAELP_QUIET=1 SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=3 \
+	PYTHONWARNINGS=ignore::DeprecationWarning,ignore::PendingDeprecationWarning,ignore::FutureWarning
 RUN_QUIET := --quiet
 endif
 

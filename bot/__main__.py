@@ -89,13 +89,13 @@ def stack_children(args: argparse.Namespace, env: dict[str, str], model: Path) -
 
     Rasa's token goes only to Rasa and the gateway, in their environment: never on a command line
     (`ps` shows those to every user), and not to the action server, which never calls Rasa."""
+    from bot.quiet import command as module_command
     from bot.supervisor import ChildSpec
 
-    rasa = str(Path(sys.executable).with_name("rasa"))
-    rasa_argv = [
-        sys.executable, "-m", "bot.rasa_launch", "run", "--enable-api", "-i", "127.0.0.1", "-p", str(args.rasa_port),
+    rasa_argv = module_command(
+        "bot.rasa_launch", "run", "--enable-api", "-i", "127.0.0.1", "-p", str(args.rasa_port),
         "--model", str(model), "--connector", "rest",
-    ]
+    )
     if Path(args.endpoints).exists():
         rasa_argv += ["--endpoints", args.endpoints]
     quiet = {"LOG_LEVEL": "WARNING", "LOG_LEVEL_LIBRARIES": "ERROR"} if args.quiet else {}
@@ -104,7 +104,7 @@ def stack_children(args: argparse.Namespace, env: dict[str, str], model: Path) -
         ChildSpec("rasa", rasa_argv, f"{env['RASA_URL']}/status?token={env['RASA_TOKEN']}", {**env, **quiet}),
         ChildSpec(
             "actions",
-            [rasa, "run", "actions", "--actions", "actions", "-p", str(args.actions_port)],
+            module_command("rasa", "run", "actions", "--actions", "actions", "-p", str(args.actions_port)),
             f"http://127.0.0.1:{args.actions_port}/health",
             {**env, **quiet, "SANIC_HOST": "127.0.0.1"},
             unset=("RASA_TOKEN",),

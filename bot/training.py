@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from bot import quiet
 from bot.config import PROJECT_ROOT
 
 MODEL_NAME = "borgerhjaelp"
@@ -64,7 +65,7 @@ def train(
     env = rasa_environment()
     if cache_dir is not None:
         env["RASA_CACHE_DIRECTORY"] = str(cache_dir)
-    command = [sys.executable, "-m", "rasa", "train"]
+    command = quiet.command("rasa", "train")
     if nlu_only:
         command += ["nlu", "--nlu", str(data)]
     else:

@@ -46,4 +46,25 @@ def test_the_make_commands_use_the_quiet_environment():
             ["make", "-n", "--no-print-directory", target], cwd=PROJECT_ROOT, capture_output=True, text=True
         ).stdout.splitlines()
         command = next(line for line in lines if "-m bot" in line)
-        assert command.startswith("PYTHONWARNINGS="), command
+        assert command.startswith("BORGERHJAELP_QUIET=1 "), command
+
+
+def test_rasa_stays_quiet_even_after_aiogram_turns_deprecation_warnings_back_on():
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONWARNINGS"}
+    noisy = [sys.executable, "-m", "tests.structure.noisy_module"]
+    loud = subprocess.run(noisy, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True)
+    assert "DeprecationWarning: an old API" in loud.stderr
+    quiet = subprocess.run(
+        [sys.executable, "-m", "bot.quiet", *noisy[2:]], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert quiet.stdout.strip() == "done"
+    assert "Warning" not in quiet.stderr
+
+
+def test_the_rasa_commands_go_through_the_quiet_launcher_only_when_asked(monkeypatch):
+    from bot import quiet
+
+    monkeypatch.setenv("BORGERHJAELP_QUIET", "1")
+    assert quiet.command("rasa", "train")[1:] == ["-m", "bot.quiet", "rasa", "train"]
+    monkeypatch.delenv("BORGERHJAELP_QUIET")
+    assert quiet.command("rasa", "train")[1:] == ["-m", "rasa", "train"]
