@@ -63,7 +63,7 @@ async def test_sessions_and_back_off_on_postgres(gateway):
     rules = throttle.rules("bo", "192.0.2.1")
     await asyncio.gather(*(asyncio.to_thread(throttle.failed, rules) for _ in range(6)))
     with gateway.db.session() as session:  # six failures at once count as six, none lost in the race
-        assert session.get(LoginThrottle, "user:bo").failures == 6
+        assert session.get(LoginThrottle, "user:bo@192.0.2.1").failures == 6
     assert throttle.wait_seconds(rules) > 0
 
 
@@ -73,5 +73,5 @@ async def test_attempts_side_by_side_reserve_no_more_than_the_free_tries_on_post
     waits = await asyncio.gather(*(asyncio.to_thread(throttle.reserve, rules) for _ in range(8)))
     assert sorted(wait == 0 for wait in waits) == [False] * 5 + [True] * 3
     with gateway.db.session() as session:
-        assert session.get(LoginThrottle, "user:bo").failures == 3
+        assert session.get(LoginThrottle, "user:bo@192.0.2.7").failures == 3
         assert session.get(LoginThrottle, "ip:192.0.2.7").failures == 3
