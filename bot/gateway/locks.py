@@ -6,8 +6,7 @@ here the last one out removes it, so the map holds only conversations with work 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from typing import Any
 
 
 class KeyedLocks:
@@ -15,17 +14,37 @@ class KeyedLocks:
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
+    def hold(self, key: str) -> "_Held":
+        """`async with locks.hold(key):` runs alone among the holders of the same key."""
+        return _Held(self, key)
+
+    def _enter(self, key: str) -> asyncio.Lock:
         self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key], self._locks[key]
+        return self._locks.setdefault(key, asyncio.Lock())
+
+    def _leave(self, key: str) -> None:
+        self._users[key] -= 1
+        if not self._users[key]:
+            del self._users[key], self._locks[key]
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class _Held:
+    # A plain context manager, not a generator: a task cancelled or dropped while waiting still leaves.
+    def __init__(self, locks: KeyedLocks, key: str) -> None:
+        self._locks = locks
+        self._key = key
+
+    async def __aenter__(self) -> None:
+        lock = self._locks._enter(self._key)
+        try:
+            await lock.acquire()
+        except BaseException:
+            self._locks._leave(self._key)
+            raise
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self._locks._locks[self._key].release()
+        self._locks._leave(self._key)
