@@ -185,7 +185,10 @@ def scaled_setup(workers: int) -> Iterator[dict[str, str]]:
     """PostgreSQL for the tracker and the gateway, Redis for the locks, `workers` Sanic workers in Rasa."""
     import psycopg2
 
-    admin = psycopg2.connect(f"{POSTGRES_SERVER}/postgres", connect_timeout=3)
+    try:
+        admin = psycopg2.connect(f"{POSTGRES_SERVER}/postgres", connect_timeout=3)
+    except psycopg2.OperationalError as error:
+        raise SystemExit(f"--scaled needs PostgreSQL at {POSTGRES_SERVER}: {error}") from None
     admin.autocommit = True
     name = f"borgerhjaelp_bench_{uuid.uuid4().hex[:8]}"
     try:
