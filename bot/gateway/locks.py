@@ -14,7 +14,7 @@ class KeyedLocks:
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
-    def hold(self, key: str) -> "_Held":
+    def hold(self, key: str) -> _Held:
         """`async with locks.hold(key):` runs alone among the holders of the same key."""
         return _Held(self, key)
 
