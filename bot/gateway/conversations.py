@@ -22,6 +22,7 @@ from bot.gateway import satisfaction, texts
 from bot.gateway.events import ConversationDeleted, EventBus, GreetingWanted, MessageAdded, StateChanged, TypingChanged
 from bot.gateway.language import conversation_language
 from bot.gateway.locks import KeyedLocks
+from bot.gateway.outcomes import ConversationNotFound, MessageRejected, Received, Seen
 from bot.gateway.reading import ConversationReader
 from bot.gateway.rows import (
     add_message,
@@ -77,37 +78,6 @@ TRANSITIONS: dict[tuple[ConversationState, ConversationState], Step] = {
 }
 
 DELETE_PAYLOAD = "/delete_conversation"
-
-
-class ConversationNotFound(LookupError):
-    pass
-
-
-class MessageRejected(ValueError):
-    """The message was not stored; `text` tells the citizen why in Danish."""
-
-    def __init__(self, code: str, text: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.text = text
-
-
-@dataclass(frozen=True)
-class Seen:
-    """What a staff member's check saw before acting: the state and who had the conversation (None: nobody).
-
-    A change given a `Seen` happens only if the conversation is still exactly so when the UPDATE
-    runs, so a claim by someone else in between makes it fail instead of undoing their claim."""
-
-    state: ConversationState
-    owner: int | None
-
-
-@dataclass(frozen=True)
-class Received:
-    message: MessageView | None  # None when the message deleted the conversation
-    duplicate: bool = False
-    deleted: bool = False
 
 
 Announcement = tuple["str | texts.Said", list[dict[str, str]] | None]  # a system message's text and buttons
@@ -238,30 +208,10 @@ class ConversationService(ConversationReader):
 
     async def _rate(self, conversation_id: str, score: int, client_message_id: str | None) -> Received:
         """Store the answer to the satisfaction question; it neither reopens the conversation nor goes to Rasa."""
-
-        def store() -> tuple[ConversationView, MessageView, bool]:
-            with self.db.session() as session:
-                row = lock_for_new_message(session, conversation_id)
-                if row is None:
-                    raise ConversationNotFound(conversation_id)
-                if client_message_id:
-                    existing = message_by_client_id(session, conversation_id, client_message_id)
-                    if existing is not None:
-                        return ConversationView.of(row), existing, True
-                row.satisfaction = score
-                message = add_message(
-                    session,
-                    conversation_id,
-                    Sender.CITIZEN,
-                    satisfaction.answer_text(score),
-                    payload={"satisfaction": score},
-                    client_message_id=client_message_id,
-                    rasa_status=RasaDelivery.STAFF,
-                )
-                session.flush()
-                return ConversationView.of(row), MessageView.of(message), False
-
-        conversation, message, duplicate = await asyncio.to_thread(store)
+        stored = await asyncio.to_thread(satisfaction.store_answer, self.db, conversation_id, score, client_message_id)
+        if stored is None:
+            raise ConversationNotFound(conversation_id)
+        conversation, message, duplicate = stored
         if duplicate:
             return Received(message, duplicate=True)
         await self.events.emit(MessageAdded(conversation, message))

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import re
 
+from bot.gateway.rows import add_message, lock_for_new_message, message_by_client_id
+from bot.gateway.views import ConversationView, MessageView
+from bot.store import Database, Sender
+from bot.store.models import RasaDelivery
+
 PAYLOAD = "/satisfaction"
 QUESTION = "Hvor tilfreds er du med hjælpen, du fik? Vælg et tal fra 1 (meget utilfreds) til 5 (meget tilfreds)."
 THANKS = "Tak for dit svar. Skriv igen, hvis du får brug for hjælp."
@@ -27,3 +32,30 @@ def score_of(payload: str | None) -> int | None:
 def answer_text(score: int) -> str:
     """What the transcript shows for a satisfaction answer: the score, never the text sent with it."""
     return str(score)
+
+
+def store_answer(
+    db: Database, conversation_id: str, score: int, client_message_id: str | None
+) -> tuple[ConversationView, MessageView, bool] | None:
+    """The score on the conversation and in its transcript, once per client message id; returns the
+    conversation, the message and whether it was a duplicate, or None when the conversation is gone."""
+    with db.session() as session:
+        row = lock_for_new_message(session, conversation_id)
+        if row is None:
+            return None
+        if client_message_id:
+            existing = message_by_client_id(session, conversation_id, client_message_id)
+            if existing is not None:
+                return ConversationView.of(row), existing, True
+        row.satisfaction = score
+        message = add_message(
+            session,
+            conversation_id,
+            Sender.CITIZEN,
+            answer_text(score),
+            payload={"satisfaction": score},
+            client_message_id=client_message_id,
+            rasa_status=RasaDelivery.STAFF,
+        )
+        session.flush()
+        return ConversationView.of(row), MessageView.of(message), False
