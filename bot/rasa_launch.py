@@ -18,7 +18,8 @@ def rasa_arguments(arguments: list[str], token: str) -> list[str]:
     """Rasa's arguments with the token added; a token given on the command line anyway is refused."""
     if any(argument == "--auth-token" or argument.startswith("--auth-token=") for argument in arguments):
         raise SystemExit("Give Rasa's token in the RASA_TOKEN environment variable, not on the command line.")
-    return [*arguments, "--auth-token", token] if token else list(arguments)
+    # One argument, `--auth-token=...`: a token that starts with "-" would otherwise read as an option.
+    return [*arguments, f"--auth-token={token}"] if token else list(arguments)
 
 
 def main() -> None:

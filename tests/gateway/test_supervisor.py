@@ -78,7 +78,7 @@ def test_the_token_is_on_no_command_line_and_the_action_server_does_not_get_it(m
 
 
 def test_the_launcher_refuses_a_token_on_the_command_line():
-    assert rasa_arguments(["run", "--enable-api"], SECRET) == ["run", "--enable-api", "--auth-token", SECRET]
+    assert rasa_arguments(["run", "--enable-api"], SECRET) == ["run", "--enable-api", f"--auth-token={SECRET}"]
     with pytest.raises(SystemExit):
         rasa_arguments(["run", "--auth-token", "x"], SECRET)
 
@@ -117,3 +117,11 @@ def test_rasa_started_by_the_launcher_wants_the_token_and_ps_does_not_show_it(tm
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+def test_a_token_that_starts_with_a_dash_reaches_rasa_whole():
+    # secrets.token_urlsafe gives such a token about one time in 64; Rasa's parser must not read it as an option.
+    from rasa.__main__ import create_argument_parser
+
+    parsed = create_argument_parser().parse_args(rasa_arguments(["run"], "-Xy_token"))
+    assert parsed.auth_token == "-Xy_token"

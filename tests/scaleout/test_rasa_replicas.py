@@ -156,7 +156,7 @@ def two_replicas(trained_model, tracker_database, lock_prefix, tmp_path):
             (
                 f"rasa{number}",
                 [
-                    RASA, "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1", "-p", str(port),
+                    RASA, "run", "--enable-api", f"--auth-token={token}", "-i", "127.0.0.1", "-p", str(port),
                     "--model", str(trained_model), "--connector", "rest",
                     "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
                 ],
