@@ -14,6 +14,7 @@ from bot.app import create_app
 from bot.gateway.settings import GatewaySettings
 from bot.store import Database
 from tests.support.fake_rasa import TOKEN, FakeRasa
+from tests.support.rasa_tables import create_events_table
 from tests.support.servers import free_port, serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -73,6 +74,8 @@ def widget_gateway(tmp_path) -> Iterator[WidgetGateway]:
     fake = FakeRasa()
     db = Database(f"sqlite:///{tmp_path / 'browser.db'}")
     db.upgrade()
+    # The stand-in Rasa shares the database as the real one does, so "Slet min samtale" can delete its events.
+    create_events_table(db)
     port = free_port()
     with serve_in_thread(fake.app()) as rasa_url:
         base = Settings.from_env(
