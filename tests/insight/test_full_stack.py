@@ -82,7 +82,7 @@ async def booked(url: str, origin: str) -> None:
         summary = await chat.say("20 30 40 50")
         assert "Borgerservice ringer til Mette" in texts(summary), texts(summary)
         confirmation = await chat.say("Ja, bestil tiden", "/affirm")
-        assert re.search(r"Din kode er [A-Z0-9]{3}-[A-Z0-9]{3}", texts(confirmation)), texts(confirmation)
+        assert re.search(r"Dit bestillingsnummer er [A-Z0-9]{3}-[A-Z0-9]{3}", texts(confirmation)), texts(confirmation)
 
 
 async def waiting_conversation(database_url: str, seconds: float = 60) -> str:

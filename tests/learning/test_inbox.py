@@ -1,6 +1,7 @@
 """The inbox against a real database (SQLite and PostgreSQL) and tracker events as Rasa writes them."""
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import timedelta
 
@@ -141,8 +142,11 @@ def test_sweeps_side_by_side_count_each_message_once(db):
     assert sorted(line.count for line in inbox.items(db)) == [4, 4, 4]
 
 
-def test_the_privacy_purge_and_slet_min_samtale_reach_the_inbox(db):
-    from bot.privacy import delete_conversation, purge_older_than
+def test_the_retention_purge_and_slet_min_samtale_reach_the_inbox(db):
+    # The gateway wires both: its purge (`purge_all`) and its "Slet min samtale" (`ConversationService.delete`).
+    from bot.config import load_municipality
+    from bot.gateway.conversations import ConversationService
+    from bot.gateway.retention import purge_all
 
     long_ago = utcnow() - timedelta(days=40)
     fallback(Tracker(db, "m" * 32, start=long_ago.timestamp()), "meget gammel")
@@ -152,6 +156,6 @@ def test_the_privacy_purge_and_slet_min_samtale_reach_the_inbox(db):
     inbox.sweep(db, RETENTION)
     assert len(inbox.items(db)) == 3
 
-    purge_older_than(db, RETENTION)
-    delete_conversation(db, "n" * 32)
+    purge_all(db, RETENTION)
+    asyncio.run(ConversationService(db, load_municipality()).delete("n" * 32))
     assert [line.text for line in inbox.items(db)] == ["bliver"]
