@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.channels.telegram import SECRET_HEADER
@@ -69,6 +69,8 @@ bodies = st.one_of(
 
 @FUZZ
 @given(body=bodies)
+# Found by this test: a date past what the platform's clock holds made python-telegram-bot overflow.
+@example(body=json.dumps({"update_id": 1, "message": {"message_id": 1, "date": 2**63, "chat": {}}}).encode())
 def test_any_update_is_answered_without_a_server_error(webhook, logged_errors, body):
     client, path = webhook
     response = client.post(path, content=body, headers={"content-type": "application/json"})

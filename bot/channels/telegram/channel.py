@@ -136,7 +136,8 @@ class TelegramChannel:
             if not isinstance(data, dict) or type(data.get("update_id")) is not int:
                 raise ValueError("not an update")
             update = Update.de_json(data, self.application.bot)
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+            # OverflowError: a date beyond what the platform's clock can hold.
             return JSONResponse({"error": "not an update"}, status_code=400)
         if update is None:
             return JSONResponse({"error": "not an update"}, status_code=400)
