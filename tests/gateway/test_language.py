@@ -6,6 +6,7 @@ import json
 import pytest
 from sqlalchemy import text as sql
 
+from bot.gateway.assistant_relay import AssistantRelay
 from bot.gateway import ConversationService, RasaClient
 from bot.gateway.language import conversation_languages
 from bot.store import Database
@@ -18,9 +19,10 @@ from tests.support.rasa_tables import create_events_table
 async def service(fake_rasa, database, municipality):
     _, url = fake_rasa
     rasa = RasaClient(url, TOKEN, timeout=5, action_server_health_url=f"{url}/health")
-    service = ConversationService(database, rasa, municipality, max_message_length=200)
+    service = ConversationService(database, municipality, max_message_length=200)
+    relay = AssistantRelay(service, rasa)
     yield service
-    await service.shutdown()
+    await relay.shutdown()
     await rasa.close()
 
 
