@@ -12,14 +12,9 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from bot.config import Municipality
 from bot.console import api, inbox, pages, statistics
 from bot.console.context import ConsoleContext
-from bot.console.settings import ConsoleSettings
 from bot.console.socket import staff_socket
-from bot.gateway.conversations import ConversationService
-from bot.gateway.delivery import Delivery
-from bot.store import Database
 
 STATIC = Path(__file__).with_name("static")
 # Paths anyone may reach: the login form and the console's own scripts and styles.
@@ -29,16 +24,7 @@ PUBLIC_PATHS = frozenset({"/staff/login", "/staff/static"})
 class Console(ConsoleContext):
     """The console's parts, its routes and its background watch."""
 
-    def __init__(
-        self,
-        db: Database,
-        service: ConversationService,
-        delivery: Delivery,
-        municipality: Municipality,
-        settings: ConsoleSettings,
-    ) -> None:
-        super().__init__(db, service, delivery, municipality, settings)
-        self._watch_task: asyncio.Task[None] | None = None
+    _watch_task: asyncio.Task[None] | None = None
 
     def routes(self) -> list[BaseRoute]:
         conversation = "/staff/api/conversations/{conversation_id}"
