@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from bot.console.accounts import find_staff, needs_rehash, password_matches, rehash
 from bot.console.context import ConsoleContext, console_of
+from bot.console.forms import read_form
 from bot.console.rendering import refused_page
 from bot.console.sessions import StaffIdentity, same_token
 from bot.gateway.security import origin_allowed
@@ -94,7 +95,7 @@ async def _csrf_ok(request: Request, staff: StaffIdentity) -> bool:
     if given is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        field = (await request.form()).get(CSRF_FIELD)
+        field = (await read_form(request)).get(CSRF_FIELD)
         given = field if isinstance(field, str) else None
     return same_token(given, staff.csrf_token)
 

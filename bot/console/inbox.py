@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from bot.config import Settings
 from bot.console.auth import console_of, staff_page
+from bot.console.forms import read_form
 from bot.console.pages import done, show
 from bot.danish import TOPIC_LABELS
 from bot.learning import inbox, lease, trainer
@@ -80,7 +81,7 @@ async def inbox_page(request: Request, error: str | None = None, status: int = 2
 @staff_page(admin=True)
 async def inbox_decide(request: Request) -> Response:
     console = console_of(request)
-    form = await request.form()
+    form = await read_form(request)
     item_id = _int(request.path_params["item_id"])
     decision = DECISIONS.get(str(form.get("decision", "")))
     if decision is None:

@@ -27,6 +27,7 @@ from bot.console.auth import (
 )
 from bot.console.bookings import upcoming_by_day
 from bot.console.desk import Refused, canned_answers, delete_canned, save_canned
+from bot.console.forms import read_form
 from bot.console.presence import set_presence
 from bot.console.sessions import same_token, token_digest
 from bot.danish import WEEKDAY_NAMES
@@ -87,7 +88,7 @@ async def _login_form(
 
 
 async def login(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     next_page = safe_next(str(form.get("next") or ""))
     username = str(form.get("username") or "")[:200]
     password = str(form.get("password") or "")[:1024]
@@ -126,7 +127,7 @@ async def logout(request: Request) -> Response:
 
 @staff_page()
 async def presence_form(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     status = Presence.ONLINE if form.get("status") == "online" else Presence.AWAY
     console = console_of(request)
     await asyncio.to_thread(set_presence, console.db, request.state.staff.staff_id, status)
@@ -179,7 +180,7 @@ async def bookings_page(request: Request, error: str | None = None, status: int 
 
 @staff_page()
 async def booking_mark(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     try:
         await console_of(request).bookings.mark(
             request.state.staff, _int(request.path_params["booking_id"]) or 0, str(form.get("mark"))
@@ -212,7 +213,7 @@ async def availability_page(request: Request, error: str | None = None, status: 
 
 async def _availability_change(request: Request, change) -> Response:
     try:
-        await asyncio.to_thread(change, await request.form())
+        await asyncio.to_thread(change, await read_form(request))
     except Refused as refused:
         return await availability_page.__wrapped__(request, error=refused.text, status=refused.status)  # type: ignore[attr-defined]
     console = console_of(request)
@@ -268,7 +269,7 @@ async def canned_page(request: Request, error: str | None = None, status: int = 
 
 
 async def _canned_change(request: Request, change, notice: str) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     console = console_of(request)
     try:
         await asyncio.to_thread(change, form)
