@@ -24,8 +24,8 @@ from sqlalchemy.sql import Select
 from bot.booking.struggle import DID_THAT_HELP_ACTIONS, NEUTRAL_INTENTS
 from bot.config import Municipality
 from bot.danish import is_question
-from bot.insight.rasa_events import Tracker, read_trackers
 from bot.store.models import Booking, Conversation, Handoff, Message, Sender
+from bot.store.rasa_events import Tracker, read_trackers
 from bot.store.statistics_models import DailyFigure, StatisticsCacheDay, StatisticsCacheFigure
 
 # Counter of (day, channel, figure, detail) -> count

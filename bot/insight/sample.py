@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from bot.config import Municipality
 from bot.insight.counting import count_bookings, count_conversations, keep, local_day_bounds
-from bot.insight.rasa_events import events
 from bot.store import Booking, Conversation, Database, Handoff, Message
 from bot.store.models import Sender
+from bot.store.rasa_events import events
 
 QUESTIONS = (
     "mitid_forgot_pin",

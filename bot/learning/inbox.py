@@ -16,14 +16,15 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.learning.missed import EVENTS_TABLE, REASON_RANK, MissedMessage, missed_since
+from bot.learning.missed import REASON_RANK, MissedMessage, missed_since
 from bot.privacy.redaction import redact
 from bot.store import Database
 from bot.store.learning_models import InboxItem, InboxSighting, InboxStatus, JobMark, KeptExample
+from bot.store.rasa_events import has_events_table
 from bot.times import utcnow
 
 SWEEP_MARK = "inbox_sweep"
@@ -118,7 +119,7 @@ def sweep(db: Database, retention_days: int, now: datetime | None = None) -> int
     now = now or utcnow()
     oldest = now - timedelta(days=retention_days)
     with db.session() as session:
-        if not inspect(session.connection()).has_table(EVENTS_TABLE):
+        if not has_events_table(session):
             return 0
         mark = session.get(JobMark, SWEEP_MARK)
         changed_since = max(_aware(mark.marked_at) - SWEEP_OVERLAP, oldest) if mark else oldest

@@ -1,8 +1,10 @@
-"""Which citizen messages the assistant missed, read from Rasa's tracker (table `events`, same database).
+"""Which citizen messages the assistant missed, read from Rasa's tracker (bot.store.rasa_events).
 
 A message is missed when
-- the model did not understand it (`nlu_fallback`): reason "fallback", or "handoff" once a person
-  was offered because the assistant kept not understanding;
+- the assistant answered it with its fallback ("Mente du ...?"): reason "fallback", or "handoff"
+  once a person was offered because the assistant kept not understanding. An `nlu_fallback` intent
+  alone is not enough: inside the booking form a name or a phone number is read that way and is the
+  form's answer, not a miss (and not something to show in the inbox);
 - its answer was followed by "Hjalp det?" and a "Nej": reason "not_helped".
 
 Button clicks ("/affirm") are not what a citizen wrote and are never missed messages.
@@ -10,18 +12,15 @@ Button clicks ("/affirm") are not what a citizen wrote and are never missed mess
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from bot.booking.struggle import DID_THAT_HELP_ACTIONS, REASON_SLOT, Reason
+from bot.store.rasa_events import FALLBACK_ACTIONS, FALLBACK_INTENT, event_dicts, senders_with_user_intents_since
 
-EVENTS_TABLE = "events"
-FALLBACK_INTENT = "nlu_fallback"
 # Stronger reasons win when one message is missed in two ways.
 REASON_RANK = {"fallback": 0, "not_helped": 1, "handoff": 2}
 
@@ -78,14 +77,13 @@ def missed_in_conversation(conversation_id: str, events: Sequence[dict[str, Any]
     last_written: dict[str, Any] | None = None  # the citizen's latest own words
     asked_before_help: dict[str, Any] | None = None  # what "Hjalp det?" was asking about
     last_action: str | None = None
+    unsure: dict[str, Any] | None = None  # written words read as nlu_fallback, until the next action tells
     fallbacks_since_offer: list[dict[str, Any]] = []
     for event in events:
         kind = event.get("event")
         if kind == "user":
             written = _citizen_text(event)
-            if written and _intent(event) == FALLBACK_INTENT:
-                miss(event, "fallback")
-                fallbacks_since_offer.append(event)
+            unsure = event if written and _intent(event) == FALLBACK_INTENT else None
             if last_action in DID_THAT_HELP_ACTIONS and _intent(event) == "deny" and asked_before_help:
                 miss(asked_before_help, "not_helped")
             if written:
@@ -93,6 +91,10 @@ def missed_in_conversation(conversation_id: str, events: Sequence[dict[str, Any]
             last_action = None
         elif kind == "action" and event.get("name") != "action_listen":
             last_action = event.get("name")
+            if unsure is not None and last_action in FALLBACK_ACTIONS:
+                miss(unsure, "fallback")
+                fallbacks_since_offer.append(unsure)
+            unsure = None
             if last_action in DID_THAT_HELP_ACTIONS:
                 asked_before_help = last_written
         elif kind == "slot" and event.get("name") == REASON_SLOT and event.get("value"):
@@ -101,7 +103,7 @@ def missed_in_conversation(conversation_id: str, events: Sequence[dict[str, Any]
                     miss(fallback, "handoff")
             fallbacks_since_offer = []
         elif kind in ("session_started", "restart"):
-            last_written = asked_before_help = last_action = None
+            last_written = asked_before_help = last_action = unsure = None
             fallbacks_since_offer = []
     return [found[timestamp] for timestamp in sorted(found) if found[timestamp].text]
 
@@ -111,27 +113,11 @@ def conversations_with_misses_since(session: Session, since: float) -> list[str]
 
     Only conversations where the model fell back or a citizen said no can hold a missed message;
     the SQL narrows the sweep to those before any event is read in full."""
-    query = text(
-        f"SELECT DISTINCT sender_id FROM {EVENTS_TABLE} "
-        "WHERE type_name = 'user' AND timestamp >= :since AND intent_name IN (:fallback, 'deny')"
-    )
-    return [row[0] for row in session.execute(query, {"since": since, "fallback": FALLBACK_INTENT})]
-
-
-def tracker_events(session: Session, conversation_id: str, since: float) -> Iterator[dict[str, Any]]:
-    """One conversation's tracker events from `since` on, oldest first, as Rasa's event dicts."""
-    query = text(f"SELECT data FROM {EVENTS_TABLE} WHERE sender_id = :sender AND timestamp >= :since ORDER BY id")
-    for (data,) in session.execute(query, {"sender": conversation_id, "since": since}):
-        try:
-            event = json.loads(data) if isinstance(data, str) else dict(data or {})
-        except ValueError:
-            continue
-        if isinstance(event, dict):
-            yield event
+    return senders_with_user_intents_since(session, since, (FALLBACK_INTENT, "deny"))
 
 
 def missed_since(session: Session, changed_since: float, oldest: float) -> Iterable[MissedMessage]:
     """Missed messages of every conversation with a possible miss after `changed_since`, reading each
     such conversation's events back to `oldest` (a "Nej" can come long after the question)."""
     for conversation_id in conversations_with_misses_since(session, changed_since):
-        yield from missed_in_conversation(conversation_id, list(tracker_events(session, conversation_id, oldest)))
+        yield from missed_in_conversation(conversation_id, list(event_dicts(session, conversation_id, oldest)))

@@ -22,8 +22,8 @@ def gateway(tmp_path):
 
 
 def missed(gateway, sender: str, words: str) -> None:
-    Tracker(gateway.db, sender).user(
-        words, "nlu_fallback", [("nlu_fallback", 0.6), ("mitid_blocked", 0.3), ("mitid_forgot_pin", 0.1)]
+    Tracker(gateway.db, sender).not_understood(
+        words, [("nlu_fallback", 0.6), ("mitid_blocked", 0.3), ("mitid_forgot_pin", 0.1)]
     )
 
 

@@ -53,6 +53,10 @@ class Tracker:
         self._add({"event": "user", "text": words, "parse_data": parse_data}, intent=intent)
         return self
 
+    def not_understood(self, words: str, ranking: list[tuple[str, float]] | None = None) -> Tracker:
+        """Words read as nlu_fallback and answered with the fallback (data/rules/fallback.yml)."""
+        return self.user(words, "nlu_fallback", ranking or [("nlu_fallback", 0.6)]).action("action_handle_fallback")
+
     def action(self, name: str) -> Tracker:
         self._add({"event": "action", "name": name}, action=name)
         return self

@@ -27,8 +27,8 @@ def audit_actions(gateway: Gateway) -> list[str]:
 
 
 async def test_an_admin_assigns_keeps_and_deletes_and_the_log_says_who(gateway):
-    Tracker(gateway.db, "a" * 32).user(
-        "min <b>kode</b> virker ik", "nlu_fallback", [("nlu_fallback", 0.6), ("mitid_forgot_pin", 0.3), ("mitid_blocked", 0.1)]
+    Tracker(gateway.db, "a" * 32).not_understood(
+        "min <b>kode</b> virker ik", [("nlu_fallback", 0.6), ("mitid_forgot_pin", 0.3), ("mitid_blocked", 0.1)]
     )
     anna = await sign_in(gateway.url, "anna")
     page = await anna.client.get("/staff/inbox")
@@ -58,7 +58,7 @@ async def test_an_admin_assigns_keeps_and_deletes_and_the_log_says_who(gateway):
 
 
 async def test_assigning_without_the_explicit_keep_keeps_nothing(gateway):
-    Tracker(gateway.db, "b" * 32).user("vejret i aarhus", "nlu_fallback", [("nlu_fallback", 0.6), ("out_of_scope", 0.3)])
+    Tracker(gateway.db, "b" * 32).not_understood("vejret i aarhus", [("nlu_fallback", 0.6), ("out_of_scope", 0.3)])
     anna = await sign_in(gateway.url, "anna")
     page = await anna.client.get("/staff/inbox")
     item_id = int(re.search(r'action="/staff/inbox/(\d+)/decide"', page.text).group(1))
@@ -69,7 +69,7 @@ async def test_assigning_without_the_explicit_keep_keeps_nothing(gateway):
 
 
 async def test_staff_who_are_not_admins_cannot_see_or_change_the_inbox_or_the_models(gateway):
-    Tracker(gateway.db, "c" * 32).user("hemmelig besked", "nlu_fallback")
+    Tracker(gateway.db, "c" * 32).not_understood("hemmelig besked")
     bo = await sign_in(gateway.url, "bo")
     for path in ("/staff/inbox", "/staff/models"):
         response = await bo.client.get(path)

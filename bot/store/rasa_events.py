@@ -2,9 +2,10 @@
 
 Rasa's SQLTrackerStore writes one row per event (sender_id = the gateway's conversation id,
 type_name "user" / "action" / "slot" / ..., the intent or action name in their own columns, the
-whole event as JSON in `data`). This module reads it with SQLAlchemy Core and turns each
-conversation's events into citizen turns: what the citizen's message was understood as, and what
-the assistant did before and after it. Nothing here writes.
+whole event as JSON in `data`). This is the project's one reader of that table: the statistics
+(citizen turns: what each message was understood as, what the assistant did before and after it),
+the inbox of missed messages (each conversation's events as Rasa's dicts) and the console's
+language display (a slot's latest value) all read it here. Rasa writes; nothing here writes.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, inspect, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
+
+# The statistics read through a Core connection, the inbox and the console inside an ORM session.
+Reader: TypeAlias = Connection | Session
 
 EVENTS_TABLE = "events"
 # The bot's own bookkeeping between turns: not something the citizen saw it do.
@@ -57,7 +63,7 @@ class CitizenTurn:
     @property
     def not_understood(self) -> bool:
         """The assistant answered this message with its fallback ("Mente du ...?", or an offer of a person)."""
-        return any(action in FALLBACK_ACTIONS for action in self.actions_after)
+        return is_fallback(self.actions_after)
 
 
 @dataclass
@@ -74,8 +80,16 @@ class Tracker:
         return values[-1] if values else default
 
 
-def has_events_table(connection: Connection) -> bool:
-    return inspect(connection).has_table(EVENTS_TABLE)
+def has_events_table(connection: Reader) -> bool:
+    bind = connection.connection() if isinstance(connection, Session) else connection
+    return inspect(bind).has_table(EVENTS_TABLE)
+
+
+def is_fallback(actions_after: Iterable[str]) -> bool:
+    """Whether the assistant answered a message with its fallback: inside a form an "nlu_fallback"
+    message is often the form's answer (a name, a phone number), so the intent alone does not say
+    the citizen was not understood; the fallback action does."""
+    return any(action in FALLBACK_ACTIONS for action in actions_after)
 
 
 def read_trackers(
@@ -128,7 +142,7 @@ def _read(connection: Connection, condition: Any, trackers: dict[str, Tracker], 
                 if tracker.turns:
                     tracker.turns[-1].actions_after.append(action)
         elif type_name == "slot":
-            event = _json(data)
+            event = event_json(data)
             if event.get("name"):
                 tracker.slots.setdefault(str(event["name"]), []).append(event.get("value"))
         else:
@@ -137,7 +151,7 @@ def _read(connection: Connection, condition: Any, trackers: dict[str, Tracker], 
 
 
 def _add_details(turn: CitizenTurn, data: str | None) -> None:
-    event = _json(data)
+    event = event_json(data)
     parse = event.get("parse_data") or {}
     turn.text = event.get("text")
     turn.confidence = (parse.get("intent") or {}).get("confidence")
@@ -146,7 +160,7 @@ def _add_details(turn: CitizenTurn, data: str | None) -> None:
     )
 
 
-def _json(data: str | None) -> dict[str, Any]:
+def event_json(data: str | None) -> dict[str, Any]:
     try:
         value = json.loads(data or "{}")
     except ValueError:
@@ -158,3 +172,56 @@ def iter_turns(trackers: dict[str, Tracker]) -> Iterator[tuple[str, CitizenTurn]
     for sender_id, tracker in trackers.items():
         for turn in tracker.turns:
             yield sender_id, turn
+
+
+def senders_with_user_intents_since(connection: Reader, since: float, intents: Iterable[str]) -> list[str]:
+    """Conversations where the citizen wrote something read as one of `intents` at or after `since`
+    (epoch seconds): the cheap first cut before any event's JSON is read."""
+    if not has_events_table(connection):
+        return []
+    query = (
+        select(events.c.sender_id)
+        .where(events.c.type_name == "user", events.c.timestamp >= since, events.c.intent_name.in_(list(intents)))
+        .distinct()
+    )
+    return [row[0] for row in connection.execute(query)]
+
+
+def event_dicts(connection: Reader, sender_id: str, since: float) -> Iterator[dict[str, Any]]:
+    """One conversation's events from `since` on, oldest first, as Rasa's own event dicts."""
+    query = (
+        select(events.c.data)
+        .where(events.c.sender_id == sender_id, events.c.timestamp >= since)
+        .order_by(events.c.id)
+    )
+    for (data,) in connection.execute(query):
+        event = event_json(data)
+        if event:
+            yield event
+
+
+def latest_slot_values(session: Session, sender_ids: Iterable[str], slot: str) -> dict[str, Any]:
+    """Each conversation's latest value of `slot`; conversations that never set it are left out,
+    and so is everything before Rasa first started and made its table."""
+    ids = list(sender_ids)
+    if not ids:
+        return {}
+    # Rasa writes each event with json.dumps' default separators, so the slot's name can be matched
+    # in SQL and only its own events are parsed.
+    named = f'%"name": {json.dumps(slot)}%'
+    query = (
+        select(events.c.sender_id, events.c.data)
+        .where(events.c.type_name == "slot", events.c.sender_id.in_(ids), events.c.data.like(named))
+        .order_by(events.c.id)
+    )
+    try:
+        with session.begin_nested():
+            rows = session.execute(query).all()
+    except DBAPIError:
+        return {}
+    latest: dict[str, Any] = {}
+    for sender_id, data in rows:
+        event = event_json(data)
+        if event.get("name") == slot:
+            latest[sender_id] = event.get("value")
+    return latest
