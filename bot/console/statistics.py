@@ -15,6 +15,7 @@ from bot.danish import WEEKDAY_NAMES
 from bot.insight import counts_between
 from bot.insight.charts import bar_chart, column_chart, heat_map
 from bot.insight.report import CHANNELS, GROUPINGS, build_report, csv_text, format_wait
+from bot.store import audit
 from bot.store.models import utcnow
 
 DEFAULT_DAYS = 30
@@ -101,6 +102,15 @@ async def statistics_csv(request: Request) -> Response:
         return Response(choice.error + "\n", status_code=400, media_type="text/plain; charset=utf-8")
     console = console_of(request)
     counts = await asyncio.to_thread(counts_between, console.db, choice.first, choice.last, console.municipality)
+    # Who took which figures out of the console: the export holds no personal data, but a
+    # municipality answers for where its numbers went.
+    await asyncio.to_thread(
+        audit.record,
+        console.db,
+        request.state.staff.staff_id,
+        "statistics_exported",
+        details=f"{choice.first.isoformat()} til {choice.last.isoformat()}",
+    )
     name = f"statistik-{choice.first.isoformat()}-{choice.last.isoformat()}.csv"
     return Response(
         csv_text(counts, choice.first, choice.last),

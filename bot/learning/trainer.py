@@ -115,6 +115,8 @@ def export(db: Database, data_dir: Path = PROJECT_ROOT / "data") -> tuple[Path, 
     document, count = learned_document(examples_for_training(db), target)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(document, encoding="utf-8")
+    # From the command line, so no staff member: the log still says when the examples left the database.
+    audit.record(db, None, "examples_exported", details=f"{count} eksempler til {LEARNED_FILE}")
     return target, count
 
 

@@ -39,6 +39,8 @@ ACTION_LABELS = {
     "model_failed_gate": "Ny model bestod ikke testene",
     "model_switched": "Skiftede model",
     "model_rolled_back": "Gik tilbage til en tidligere model",
+    "statistics_exported": "Hentede statistikken som CSV",
+    "examples_exported": "Skrev træningseksemplerne til data/nlu/learned.yml",
 }
 
 

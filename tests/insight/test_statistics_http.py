@@ -9,11 +9,12 @@ import re
 
 from sqlalchemy import update
 
-from bot.store import Handoff
+from bot.store import Handoff, audit
 from tests.console.support import sign_in
 from tests.insight.scenario import DAY, fill_day
 
 PERIOD = f"from={DAY.isoformat()}&to={DAY.isoformat()}"
+PERIOD_TEXT = f"{DAY.isoformat()} til {DAY.isoformat()}"  # as the audit log says it
 
 
 def test_every_staff_member_sees_the_page_and_only_admins_export(gateway):
@@ -37,6 +38,8 @@ def test_every_staff_member_sees_the_page_and_only_admins_export(gateway):
             rows = list(csv.DictReader(io.StringIO(export.text)))
             assert sum(int(row["conversations"]) for row in rows) == 5
             assert sum(int(row["contained"]) for row in rows) == 1
+            [exported] = [line for line in audit.recent(gateway.db) if line.action == "statistics_exported"]
+            assert exported.staff_name == "anna" and exported.details == PERIOD_TEXT
             return page.text
         finally:
             await bo.client.aclose()

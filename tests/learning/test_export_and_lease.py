@@ -12,6 +12,7 @@ import yaml
 
 from bot.evaluation import load_examples
 from bot.learning import inbox, lease
+from bot.store import audit
 from bot.store.models import utcnow
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +42,8 @@ def test_export_writes_the_kept_examples_redacted_without_held_out_sentences(db,
         ("min app siger spærret cpr [CPR-nummer fjernet]", "mitid_blocked"),
     ]
     assert "3 example(s)" in result.stdout
+    [exported] = [line for line in audit.recent(db) if line.action == "examples_exported"]
+    assert exported.staff_name is None and exported.details == "3 eksempler til nlu/learned.yml"
 
 
 def test_one_training_at_a_time_across_holders(db):
