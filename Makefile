@@ -60,7 +60,7 @@ eval: setup ## Intent accuracy and macro F1 on the held-out split, clean and noi
 	$(PY) -m bot.evaluation
 
 bench: train ## Speed and memory against a stock Rasa bot, also on PostgreSQL + Redis with 2 Rasa workers
-	$(PY) -m bot.benchmarks --scaled 2
+	$(PY) -m bot.benchmarks --scaled 2 --profile
 
 purge: setup ## Delete conversations older than the retention period
 	$(PY) -m bot purge

@@ -253,6 +253,23 @@ def statistics_timings(days: int = 365, per_day: int = 2000, live_days: int = 30
                 print(f"  {label:<44} {1000 * (time.perf_counter() - started):8.0f} ms")
 
 
+def profile_widget_path(stack, texts: list[str], directory: Path, seconds: float, citizens: int = 8) -> None:
+    """A separate widget load while py-spy samples every process of the stack (profiling slows them,
+    so the figures above come from runs without it)."""
+    from bot.profiling import Recording, report
+
+    directory.mkdir(parents=True, exist_ok=True)
+    recording = Recording(stack.child_pids(), directory)
+    try:
+        latencies = asyncio.run(
+            widget_load(stack.gateway_url, texts[::5], citizens, max(10, 120 // citizens), seconds * 2)
+        )
+    finally:
+        profiles = recording.stop()
+    print(f"\nProfile of the whole path (widget socket, {citizens} citizens, py-spy at ~100 Hz):")
+    print("\n".join(report(profiles, len(latencies))), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / f"{MODEL_NAME}.tar.gz")
@@ -266,6 +283,11 @@ def main() -> None:
         help="also run Borgerhjælp on PostgreSQL and Redis with this many Rasa workers",
     )
     parser.add_argument("--statistics-only", action="store_true", help="only time the statistics page and export")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also sample the default stack with py-spy under widget load: where a message's milliseconds go",
+    )
     args = parser.parse_args()
     if args.statistics_only:
         statistics_timings()
@@ -314,6 +336,8 @@ def main() -> None:
                 for name, pid in stack.child_pids().items():
                     print(f"  {name:<12} {resident_memory_mb(pid):7.0f} MB")
                 print(f"  {'stock rasa':<12} {stock_memory:7.0f} MB")
+                if args.profile:
+                    profile_widget_path(stack, texts, directory / "profile", args.seconds)
     statistics_timings()
 
 
