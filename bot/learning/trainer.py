@@ -31,6 +31,7 @@ import yaml
 from sqlalchemy import select, update
 
 from bot.config import PROJECT_ROOT, Settings
+from bot.evaluation.conversations import run_conversation_tests
 from bot.learning import lease
 from bot.learning.inbox import Refused, kept_examples, normalised
 from bot.store import Database, audit
@@ -261,38 +262,6 @@ def score_heldout(model: Path) -> tuple[float, float]:
     return result.accuracy, result.macro_f1
 
 
-def conversation_tests_pass(model: Path, scratch: Path) -> bool:
-    stories = sorted(PROJECT_ROOT.glob("tests/test_*conversations.yml"))
-    if not stories:
-        return False
-    for story_file in stories:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "rasa",
-                "test",
-                "core",
-                "--model",
-                str(model),
-                "--stories",
-                str(story_file),
-                "--fail-on-prediction-errors",
-                "--out",
-                str(scratch / f"results-{story_file.stem}"),
-            ],
-            cwd=PROJECT_ROOT,
-            env=rasa_environment(),
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
-        if result.returncode != 0:
-            logger.warning("Conversation tests failed in %s:\n%s", story_file.name, result.stdout[-3000:])
-            return False
-    return True
-
-
 def _rasa_model_path(file_name: str) -> Path | None:
     """Where the model Rasa runs now lives: RASA_MODEL (a file or a folder, as `bot run` takes it) or models/."""
     configured = Path(os.environ.get("RASA_MODEL", "models"))
@@ -369,7 +338,10 @@ def run_training(db: Database, model_id: int, holder: str, settings: Settings) -
                 baseline_accuracy=baseline.accuracy,
                 progress="Kører samtaletestene",
             )
-            tests_pass = conversation_tests_pass(model_path, Path(scratch))
+            conversation_tests = run_conversation_tests(model_path, Path(scratch))
+            if not conversation_tests.passed:
+                logger.warning("Conversation tests failed:\n%s", conversation_tests.details)
+            tests_pass = conversation_tests.passed
             _set(db, model_id, conversation_tests_passed=tests_pass, finished_at=utcnow())
             started_by = _started_by(db, model_id)
             if not passes_gate(accuracy, baseline.accuracy, tests_pass):
