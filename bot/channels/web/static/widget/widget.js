@@ -805,7 +805,9 @@
 
   function open(focus) {
     isOpen = true;
-    markActive();
+    if (focus !== false) {
+      markActive(); // the citizen opened it; a reload that shows it open again is not activity
+    }
     setUnread(0);
     panel.removeAttribute("hidden");
     launcher.setAttribute("aria-expanded", "true");
