@@ -2,12 +2,14 @@
 
 Proof is the same conversation the booking was made in, or the phone number given for a call-back.
 A meeting booked elsewhere has no phone number to check, so the citizen is sent to borgerservice.
+The same conversation counts only while the citizen has kept writing: after a break (a shared
+computer's next user may be the one writing now) a booking made before it needs the phone number.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -74,6 +76,28 @@ def _found(booking: BookingView, verified: bool) -> dict[str, Any]:
         "has_phone": bool(booking.phone),
         "phone_attempts": 0,
     }
+
+
+def came_back_at(tracker: Tracker, gap: timedelta) -> float | None:
+    """When the citizen last wrote after a break longer than `gap` (Rasa's timestamp), or None."""
+    previous: float | None = None
+    came_back: float | None = None
+    for event in tracker.events:
+        if event.get("event") != "user" or event.get("timestamp") is None:
+            continue
+        when = float(event["timestamp"])
+        if previous is not None and when - previous > gap.total_seconds():
+            came_back = when
+        previous = when
+    return came_back
+
+
+def conversation_proof(tracker: Tracker, booking: BookingView, gap: timedelta) -> str | None:
+    """The conversation id as proof, unless the booking was made before the citizen came back after a break."""
+    came_back = came_back_at(tracker, gap)
+    if came_back is not None and (booking.created_at is None or booking.created_at.timestamp() < came_back):
+        return None
+    return tracker.sender_id
 
 
 def _action_in(text: str) -> str | None:
@@ -143,11 +167,15 @@ class ValidateManageBookingForm(UsesBookingContext, FormValidationAction):
         if booking is None:
             dispatcher.utter_message(response="utter_manage_reference_unknown", reference=code)
             return {"manage_reference": None}
-        if context.bookings.may_manage(booking, tracker.sender_id, None):
+        if context.bookings.may_manage(booking, conversation_proof(tracker, booking, context.recheck_after), None):
             return {"manage_reference": code, "manage_booking": _found(booking, verified=True)}
+        after_break = booking.conversation_id == tracker.sender_id
         if booking.phone:
+            if after_break:
+                dispatcher.utter_message(response="utter_manage_recheck_after_break")
             return {"manage_reference": code, "manage_booking": _found(booking, verified=False)}
-        dispatcher.utter_message(response="utter_manage_cannot_check")
+        cannot_check = "utter_manage_cannot_check_after_break" if after_break else "utter_manage_cannot_check"
+        dispatcher.utter_message(response=cannot_check)
         return {"manage_reference": code, FAILED: True}
 
     def validate_manage_phone(
@@ -210,11 +238,14 @@ class ValidateManageBookingForm(UsesBookingContext, FormValidationAction):
         phone = tracker.get_slot("manage_phone")
         result: CancelResult | MoveResult
         try:
+            # Checked again here, not taken from the slot: a break may have come since it was set.
+            booking = context.bookings.find(reference)
+            proof = conversation_proof(tracker, booking, context.recheck_after) if booking else None
             if tracker.get_slot("manage_action") == CANCEL:
-                result = context.bookings.cancel(reference, conversation_id=tracker.sender_id, phone=phone)
+                result = context.bookings.cancel(reference, conversation_id=proof, phone=phone)
             else:
                 new_time = as_utc(datetime.fromisoformat(tracker.get_slot("manage_new_time")))
-                result = context.bookings.move(reference, new_time, conversation_id=tracker.sender_id, phone=phone)
+                result = context.bookings.move(reference, new_time, conversation_id=proof, phone=phone)
         except DatabaseUnavailable as error:
             give_up(dispatcher, error)
             return {"manage_confirmed": None, FAILED: True}

@@ -53,6 +53,7 @@ class BookingView:
     status: BookingStatus
     conversation_id: str | None
     summary: str | None
+    created_at: datetime | None = None
 
     @classmethod
     def of(cls, booking: Booking) -> BookingView:
@@ -68,6 +69,7 @@ class BookingView:
             status=BookingStatus(booking.status),
             conversation_id=booking.conversation_id,
             summary=booking.summary,
+            created_at=as_utc(booking.created_at) if booking.created_at else None,
         )
 
     @property

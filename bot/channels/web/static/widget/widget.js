@@ -6,6 +6,13 @@
  *
  * data-gateway (optional): the gateway's address; by default the address the script came from.
  * data-color (optional): the municipality's colour; text on it is made black or white for contrast.
+ * data-idle-minutes (optional, default 30): after this long without the citizen writing or opening
+ * the chat, the conversation is forgotten in this browser.
+ *
+ * Shared computers (a library, a kiosk): the conversation is kept in `sessionStorage` only, so it
+ * ends with the tab, and it is forgotten after the idle time or with "Afslut samtale". Forgetting
+ * also takes a new visitor id, and the gateway hands a conversation only to the visitor id that
+ * opened it, so the next person cannot resume it from this browser.
  *
  * The widget's own words are Danish or English: the host page's `lang` first, then the citizen's
  * choice with the language switch in the header (or a language button in the conversation), which
@@ -27,6 +34,10 @@
   var municipality = script.getAttribute("data-municipality") || "kommunen";
   var color = script.getAttribute("data-color") || "#00587c";
   var storageKey = "borgerhjaelp:" + gateway;
+  var outboxKey = "borgerhjaelp-outbox:" + gateway;
+  var DEFAULT_IDLE_MINUTES = 30;
+  var idleMinutes = parseFloat(script.getAttribute("data-idle-minutes"));
+  var IDLE_MS = (idleMinutes > 0 ? idleMinutes : DEFAULT_IDLE_MINUTES) * 60000;
   var MAX_BACKOFF_MS = 15000;
 
   var TEXTS = {
@@ -62,6 +73,12 @@
       reconnecting: "Forbindelsen blev afbrudt. Vi prøver igen …",
       reconnected: "Forbindelsen er tilbage.",
       deleted: "Din samtale er slettet. Du kan skrive igen, hvis du vil starte en ny.",
+      endChat: "Afslut samtale",
+      confirmEnd: "Vil du afslutte samtalen? Så bliver den glemt på denne computer, og den næste kan ikke se den.",
+      confirmYes: "Ja, afslut",
+      confirmNo: "Nej, fortsæt",
+      ended: "Samtalen er afsluttet. Den er glemt på denne computer.",
+      idleEnded: "Samtalen er lukket, fordi der ikke er skrevet i et stykke tid. Den er glemt på denne computer.",
       // The switch is written in the language it switches to, so a newcomer can read it.
       switchTo: "en",
       switchLabel: "English",
@@ -99,6 +116,12 @@
       reconnecting: "The connection was lost. We are trying again …",
       reconnected: "The connection is back.",
       deleted: "Your conversation has been deleted. You can write again to start a new one.",
+      endChat: "End conversation",
+      confirmEnd: "Do you want to end the conversation? Then it is forgotten on this computer, and the next person cannot see it.",
+      confirmYes: "Yes, end it",
+      confirmNo: "No, continue",
+      ended: "The conversation has ended. It is forgotten on this computer.",
+      idleEnded: "The conversation was closed because nothing was written for a while. It is forgotten on this computer.",
       switchTo: "da",
       switchLabel: "Dansk",
       switchName: "Skriv på dansk"
@@ -114,6 +137,9 @@
   var isOpen = !!saved.open;
   var largeText = !!saved.largeText;
   var language = TEXTS[saved.language] ? saved.language : pageLanguage();
+  // When the citizen last wrote or opened the chat; the idle time counts from here.
+  var activeAt = saved.activeAt || Date.now();
+  var idleTimer = null;
   var maxLength = 1000;
   var lastId = 0;
   // The newest message the citizen has already been told about; history shown again after a reload
@@ -123,7 +149,6 @@
   var shown = {};
   // Messages not yet confirmed by the gateway: {clientId, text, payload, held}. Kept for the tab's
   // lifetime, so what the citizen wrote while offline is still sent after a reload.
-  var outboxKey = "borgerhjaelp-outbox:" + gateway;
   var outbox = loadOutbox();
   var RESEND_AFTER_MS = 2000;
   var resendTimer = null;
@@ -138,10 +163,26 @@
 
   function load() {
     try {
-      return JSON.parse(window.localStorage.getItem(storageKey) || "{}") || {};
+      // Older versions kept the conversation here, with no end: the next person on the computer got it.
+      window.localStorage.removeItem(storageKey);
+    } catch (e) { /* no storage at all */ }
+    try {
+      var stored = JSON.parse(window.sessionStorage.getItem(storageKey) || "{}") || {};
+      if (stored.conversationId && !(Date.now() - (stored.activeAt || 0) < IDLE_MS)) {
+        forgetStored(); // left alone too long: start afresh, with a new visitor id
+        return {};
+      }
+      return stored;
     } catch (e) {
       return {};
     }
+  }
+
+  function forgetStored() {
+    try {
+      window.sessionStorage.removeItem(storageKey);
+      window.sessionStorage.removeItem(outboxKey);
+    } catch (e) { /* nothing was stored */ }
   }
 
   function pageLanguage() {
@@ -158,11 +199,11 @@
 
   function save() {
     try {
-      window.localStorage.setItem(
+      window.sessionStorage.setItem(
         storageKey,
         JSON.stringify({
           visitorId: visitorId, conversationId: conversationId, open: isOpen, largeText: largeText, seenId: seenId,
-          language: language
+          language: language, activeAt: activeAt
         })
       );
     } catch (e) {
@@ -288,11 +329,20 @@
   var hint = el("p", { id: "bh-hint", className: "bh-hint" });
   var error = el("p", { id: "bh-error", className: "bh-error", role: "alert" });
   var sendButton = el("button", { type: "submit", className: "bh-send" });
+  // "Afslut samtale": for a shared computer, so the next person cannot read or continue it.
+  var endButton = el("button", { type: "button", className: "bh-end" });
   var form = el("form", { className: "bh-form", novalidate: "" }, [
     inputLabel,
     el("div", { className: "bh-input-row" }, [input, sendButton]),
     error,
-    hint
+    el("div", { className: "bh-form-footer" }, [hint, endButton])
+  ]);
+  var confirmText = el("p", { id: "bh-confirm-text", className: "bh-confirm-text" });
+  var confirmYes = el("button", { type: "button", className: "bh-confirm-yes" });
+  var confirmNo = el("button", { type: "button", className: "bh-confirm-no" });
+  var confirmBox = el("div", { className: "bh-confirm", role: "group", "aria-labelledby": "bh-confirm-text", hidden: "" }, [
+    confirmText,
+    el("div", { className: "bh-confirm-buttons" }, [confirmYes, confirmNo])
   ]);
 
   var panel = el("section", {
@@ -303,7 +353,7 @@
     "aria-labelledby": "bh-title",
     "aria-describedby": "bh-state",
     hidden: ""
-  }, [header, log, typing, notice, form]);
+  }, [header, log, typing, notice, confirmBox, form]);
 
   root.appendChild(panel);
   root.appendChild(launcher);
@@ -329,6 +379,10 @@
     input.setAttribute("placeholder", t("placeholder"));
     hint.textContent = t("hint");
     sendButton.textContent = t("send");
+    endButton.textContent = t("endChat");
+    confirmText.textContent = t("confirmEnd");
+    confirmYes.textContent = t("confirmYes");
+    confirmNo.textContent = t("confirmNo");
   }
 
   function setLanguage(next) {
@@ -567,6 +621,7 @@
       setLanguage(asked[1]);
     }
     var item = { clientId: randomId(), text: clean, payload: payload || null };
+    markActive();
     outbox.push(item);
     saveOutbox();
     var node = messageNode({ sender: "citizen", text: clean }, true);
@@ -648,22 +703,27 @@
       return;
     }
     welcomed = false;
+    var current;
     try {
-      socket = new WebSocket(socketUrl());
+      current = socket = new WebSocket(socketUrl());
     } catch (e) {
       socket = null;
       scheduleReconnect();
       return;
     }
+    // A connection dropped by "Afslut samtale" may still deliver or close later: it is ignored.
     socket.addEventListener("open", function () {
+      if (socket !== current) { return; }
       socket.send(JSON.stringify({ type: "hello", visitor_id: visitorId, conversation_id: conversationId, after: lastId }));
     });
     socket.addEventListener("message", function (event) {
+      if (socket !== current) { return; }
       var data;
       try { data = JSON.parse(event.data); } catch (e) { return; }
       receive(data);
     });
     socket.addEventListener("close", function () {
+      if (socket !== current) { return; }
       var wasWelcomed = welcomed;
       socket = null;
       welcomed = false;
@@ -712,6 +772,7 @@
         conversationId = data.conversation_id;
         setState(data.state);
         save();
+        scheduleIdleEnd();
         break;
       case "message":
         showMessage(data.message, true);
@@ -744,6 +805,9 @@
 
   function open(focus) {
     isOpen = true;
+    if (focus !== false) {
+      markActive(); // the citizen opened it; a reload that shows it open again is not activity
+    }
     setUnread(0);
     panel.removeAttribute("hidden");
     launcher.setAttribute("aria-expanded", "true");
@@ -765,6 +829,70 @@
     root.classList.remove("bh-open");
     save();
     launcher.focus();
+  }
+
+  // Ending: "Afslut samtale" and the idle time ---------------------------------------------------
+
+  function markActive() {
+    activeAt = Date.now();
+    save();
+    scheduleIdleEnd();
+  }
+
+  function scheduleIdleEnd() {
+    window.clearTimeout(idleTimer);
+    idleTimer = null;
+    if (!conversationId && !outbox.length) { return; }
+    idleTimer = window.setTimeout(endIfIdle, Math.max(0, activeAt + IDLE_MS - Date.now()) + 100);
+  }
+
+  function endIfIdle() {
+    // Also on coming back to the tab: timers of a sleeping computer may run late.
+    if ((conversationId || outbox.length) && Date.now() - activeAt >= IDLE_MS) {
+      forgetConversation(t("idleEnded"));
+    } else {
+      scheduleIdleEnd();
+    }
+  }
+
+  function askToEnd() {
+    confirmBox.removeAttribute("hidden");
+    confirmYes.focus();
+  }
+
+  function keepConversation() {
+    confirmBox.setAttribute("hidden", "");
+    endButton.focus();
+  }
+
+  function forgetConversation(message) {
+    // Forgotten on this computer only: the gateway keeps the conversation for staff (a handoff, a
+    // booking) until the retention purge, but no longer gives it to this browser's new visitor id.
+    var focusWasInside = root.contains(document.activeElement);
+    var old = socket;
+    socket = null;
+    welcomed = false;
+    [reconnectTimer, resendTimer, idleTimer, typingTimer].forEach(function (timer) { window.clearTimeout(timer); });
+    reconnectTimer = resendTimer = idleTimer = null;
+    attempts = 0;
+    typingSent = false;
+    visitorId = randomId();
+    confirmBox.setAttribute("hidden", "");
+    clearConversation();
+    showTyping(false, "bot");
+    setNotice("");
+    error.textContent = "";
+    input.value = "";
+    if (old) { old.close(); }
+    isOpen = false;
+    panel.setAttribute("hidden", "");
+    launcher.setAttribute("aria-expanded", "false");
+    root.classList.remove("bh-open");
+    forgetStored();
+    // What was read aloud is still in the live region, readable with a screen reader's cursor.
+    while (announcer.firstChild) { announcer.removeChild(announcer.firstChild); }
+    announce(message);
+    if (focusWasInside) { launcher.focus(); }
   }
 
   // Same width as the full-screen rule in widget.css.
@@ -790,8 +918,17 @@
     applyTextSize();
     save();
   });
+  endButton.addEventListener("click", askToEnd);
+  confirmNo.addEventListener("click", keepConversation);
+  confirmYes.addEventListener("click", function () { forgetConversation(t("ended")); });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) { endIfIdle(); }
+  });
   panel.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") {
+    if (event.key === "Escape" && !confirmBox.hidden) {
+      event.preventDefault();
+      keepConversation(); // Escape answers the question, it does not close the chat
+    } else if (event.key === "Escape") {
       event.preventDefault();
       close();
     } else if (event.key === "Tab" && smallScreen.matches) {
@@ -839,6 +976,7 @@
       error.textContent = "";
     }
     sendTyping(input.value.length > 0);
+    markActive();
     window.clearTimeout(typingTimer);
     typingTimer = window.setTimeout(function () { sendTyping(false); }, 4000);
   });
@@ -856,6 +994,7 @@
   });
 
   save();
+  scheduleIdleEnd();
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", mount);
   } else {
