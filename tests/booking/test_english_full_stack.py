@@ -12,13 +12,13 @@ import pytest
 import websockets
 
 from tests.booking.test_full_stack import button, open_chat, texts
-from tests.support.stack import running_stack
 
 
-@pytest.fixture(scope="module")
-def stack(trained_model, tmp_path_factory):
-    with running_stack(trained_model, tmp_path_factory.mktemp("english-stack")) as stack:
-        yield stack
+@pytest.fixture
+def stack(live_stack):
+    # The session's one stack (tests/conftest.py): each test talks in conversations of its own, and
+    # every Rasa start costs the suite most of a minute.
+    return live_stack
 
 
 async def newcomer_books(stack) -> tuple[str, str, str, str]:

@@ -18,16 +18,16 @@ from sqlalchemy import select, text
 from bot.privacy.deletion import RASA_EVENTS_TABLE
 from bot.store import Conversation, Database, Handoff
 from bot.store.models import Booking, BookingStatus
-from tests.support.stack import running_stack
 
 TIMEOUT = 90
 QUIET = 2.0  # seconds without a new message: the assistant has said all it will say
 
 
-@pytest.fixture(scope="module")
-def stack(trained_model, tmp_path_factory):
-    with running_stack(trained_model, tmp_path_factory.mktemp("booking-stack")) as stack:
-        yield stack
+@pytest.fixture
+def stack(live_stack):
+    # The session's one stack (tests/conftest.py): each test talks in conversations of its own, and
+    # every Rasa start costs the suite most of a minute.
+    return live_stack
 
 
 class Chat:

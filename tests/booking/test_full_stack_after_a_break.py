@@ -19,17 +19,17 @@ from sqlalchemy import text
 from bot.privacy.deletion import RASA_EVENTS_TABLE
 from bot.store import Database
 from bot.store.models import Booking, BookingStatus
-from tests.support.stack import running_stack
 
 from .test_full_stack import button, open_chat, texts
 
 BREAK_SECONDS = 31 * 60
 
 
-@pytest.fixture(scope="module")
-def stack(trained_model, tmp_path_factory):
-    with running_stack(trained_model, tmp_path_factory.mktemp("break-stack")) as stack:
-        yield stack
+@pytest.fixture
+def stack(live_stack):
+    # The session's one stack (tests/conftest.py): each test talks in conversations of its own, and
+    # every Rasa start costs the suite most of a minute.
+    return live_stack
 
 
 def move_back(database_url: str, conversation_id: str, seconds: float) -> None:
