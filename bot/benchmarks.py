@@ -288,12 +288,23 @@ def main() -> None:
         action="store_true",
         help="also sample the default stack with py-spy under widget load: where a message's milliseconds go",
     )
+    parser.add_argument(
+        "--profile-only",
+        action="store_true",
+        help="only the profile of the default stack (CPU time per message does not depend on the machine's load)",
+    )
     args = parser.parse_args()
     if args.statistics_only:
         statistics_timings()
         return
     if not args.model.exists():
         raise SystemExit(f"No model at {args.model}: run `make train` first.")
+    if args.profile_only:
+        texts = [text for text, _ in load_examples(HELDOUT)]
+        with tempfile.TemporaryDirectory() as scratch, running_stack(args.model, Path(scratch)) as stack:
+            closed_loop(stack.rasa_url, texts[:5], 1, 60)  # warm-up
+            profile_widget_path(stack, texts, Path(scratch) / "profile", args.seconds)
+        return
 
     texts = [text for text, _ in load_examples(HELDOUT)]
     stock = stock_model()
