@@ -10,8 +10,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from bot.gateway import texts
 
-# RFC 6455: the peer broke the rules (wrong origin, no session, no hello); before accept it is a 403.
+# RFC 6455 close codes. The peer broke the rules (wrong origin, no session, no hello, over a limit);
+# before accept it is a 403.
 POLICY_VIOLATION = 1008
+# The gateway has all the connections it takes; the client may try again later.
+TRY_AGAIN_LATER = 1013
+# Closed on purpose and nothing wrong, e.g. a socket idle for long (reason "idle"): reconnect when needed.
+NORMAL_CLOSURE = 1000
 
 
 class FrameTooLarge(Exception):
