@@ -24,7 +24,8 @@ class FrameTooLarge(Exception):
 
 
 async def receive_json(socket: WebSocket, max_frame: int) -> dict[str, Any] | None:
-    """The next JSON object from the socket; None for anything else (binary, not JSON, not an object).
+    """The next JSON object from the socket; None for anything else (binary, not JSON, not an object,
+    or text no UTF-8 can hold).
 
     Raises WebSocketDisconnect when the peer has gone, FrameTooLarge for a text frame over `max_frame`.
     """
@@ -38,7 +39,9 @@ async def receive_json(socket: WebSocket, max_frame: int) -> dict[str, Any] | No
         raise FrameTooLarge
     try:
         message = json.loads(raw)
-    except ValueError:
+        # JSON may escape a lone surrogate ("\ud800"), which no database, log or socket can carry on.
+        json.dumps(message, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):
         return None
     return message if isinstance(message, dict) else None
 
