@@ -40,6 +40,8 @@ def message_too_long(limit: int) -> str:
 
 
 EMPTY_MESSAGE = "Skriv en besked først."
+# For what the widget itself never sends: a script of someone else's, or a broken connection.
+UNREADABLE = "Chatten kunne ikke læse det, der blev sendt. Prøv igen."
 NOT_DELETED = (
     "Samtalen kunne ikke slettes lige nu. Prøv igen om lidt. Virker det stadig ikke, så ring til Borgerservice."
 )

@@ -29,9 +29,10 @@ import asyncio
 import contextlib
 import logging
 import re
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bot.channels.web.limits import ConnectionRefusal, WidgetLimits
@@ -60,10 +61,17 @@ logger = logging.getLogger(__name__)
 LANGUAGE_SWITCH_PAYLOADS = frozenset({'/change_language{"language":"da"}', '/change_language{"language":"en"}'})
 
 CHANNEL = "web"
-_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # matched whole: "$" would let a trailing newline through
 # How far back to look for the buttons on offer; one turn of the assistant is a handful of messages.
 _LATEST_TURN = 50
 _LEADING_SLASHES = re.compile(r"^[\s/]+")
+
+
+class Unreadable(Enum):
+    """A frame that carries no message the protocol knows."""
+
+    MALFORMED = "malformed"  # binary, not JSON, not an object, text no UTF-8 can hold
+    TOO_LARGE = "too large"
 
 
 class WidgetConnection:
@@ -113,25 +121,29 @@ class WidgetConnection:
         except asyncio.TimeoutError:
             await self.socket.close(code=POLICY_VIOLATION)
             return
-        visitor_id = _visitor_in(hello)
+        visitor_id = _visitor_in(hello) if isinstance(hello, dict) else None
         if not self.limits.allow_frame(visitor_id, self.address):
             await self._too_many_frames()
             return
-        if hello is None or visitor_id is None:
+        if not isinstance(hello, dict) or visitor_id is None:
             await self.socket.close(code=POLICY_VIOLATION)
             return
         await self._hello(visitor_id, hello)
         while True:
             try:
-                message = await asyncio.wait_for(self._receive(), self.settings.widget_idle_seconds)
+                frame = await asyncio.wait_for(self._receive(), self.settings.widget_idle_seconds)
             except asyncio.TimeoutError:
                 await self.socket.close(code=NORMAL_CLOSURE, reason="idle")
                 return
             if not self.limits.allow_frame(self.visitor_id, self.address):
                 await self._too_many_frames()
                 return
-            if message is not None:
-                await self._handle(message)
+            if frame is Unreadable.TOO_LARGE:
+                await self._error("too_long", texts.message_too_long(self.settings.max_message_length))
+            elif frame is Unreadable.MALFORMED:
+                await self._error("invalid", texts.UNREADABLE)
+            else:
+                await self._handle(frame)
 
     async def _refuse_connection(self, refusal: ConnectionRefusal) -> None:
         if refusal is ConnectionRefusal.GATEWAY_FULL:
@@ -148,21 +160,21 @@ class WidgetConnection:
         await self._error("rate_limited", await self._in_language(texts.SLOW_DOWN))
         await self.socket.close(code=POLICY_VIOLATION)
 
-    async def _receive(self) -> dict[str, Any] | None:
+    async def _receive(self) -> dict[str, Any] | Unreadable:
         # A frame may carry the longest message with every character escaped, and the JSON around it.
         try:
-            return await receive_json(self.socket, self.settings.max_message_length * 8 + 1024)
+            frame = await receive_json(self.socket, self.settings.max_message_length * 8 + 1024)
         except FrameTooLarge:
-            await self._error("too_long", texts.message_too_long(self.settings.max_message_length))
-            return None
+            return Unreadable.TOO_LARGE
+        return Unreadable.MALFORMED if frame is None else frame
 
     async def _hello(self, visitor_id: str, hello: dict[str, Any]) -> None:
         self.visitor_id = visitor_id
         conversation_id = hello.get("conversation_id")
         after = hello.get("after")
-        after = after if isinstance(after, int) else 0
+        after = max(0, after) if isinstance(after, int) else 0
         conversation = None
-        if isinstance(conversation_id, str) and CONVERSATION_ID.match(conversation_id):
+        if isinstance(conversation_id, str) and CONVERSATION_ID.fullmatch(conversation_id):
             conversation = await self.service.get_for_user(CHANNEL, visitor_id, conversation_id)
         await self._send(
             {
@@ -173,7 +185,10 @@ class WidgetConnection:
             }
         )
         if conversation is not None:
-            await self._attach(conversation, max(0, after))
+            # The client cannot have seen more than there is; past the newest message (a database restored
+            # from a backup, or a number beyond any integer the database has) it would be sent nothing new.
+            newest = await asyncio.to_thread(_newest_message_id, self.service.db, conversation.id)
+            await self._attach(conversation, min(after, newest))
 
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -185,12 +200,15 @@ class WidgetConnection:
             await self._citizen_message(message)
         elif kind == "typing" and self.conversation is not None:
             await self.service.set_typing(self.conversation.id, "citizen", bool(message.get("on")))
-        elif kind == "delete" and self.conversation is not None:
-            await self.service.delete(self.conversation.id)
+        elif kind == "delete":
+            if self.conversation is not None:
+                await self.service.delete(self.conversation.id)
+        elif kind != "typing":  # no kind a client sends after its hello (typing without a conversation is fine)
+            await self._error("invalid", texts.UNREADABLE)
 
     async def _citizen_message(self, message: dict[str, Any]) -> None:
         client_id = message.get("client_id")
-        client_id = client_id if isinstance(client_id, str) and _ID.match(client_id) else None
+        client_id = client_id if isinstance(client_id, str) and _ID.fullmatch(client_id) else None
         text, payload = message.get("text"), message.get("payload")
         if not isinstance(text, str) or (payload is not None and not isinstance(payload, str)):
             await self._error("invalid", texts.EMPTY_MESSAGE, client_id)
@@ -304,10 +322,16 @@ class WidgetConnection:
         return said["en"] if await asyncio.to_thread(language) == "en" else said["da"]
 
 
-def _visitor_in(hello: dict[str, Any] | None) -> str | None:
+def _visitor_in(hello: dict[str, Any]) -> str | None:
     """The visitor id a hello gives, or None when the frame is no hello with a well-formed id."""
-    visitor_id = hello.get("visitor_id") if hello is not None and hello.get("type") == "hello" else None
-    return visitor_id if isinstance(visitor_id, str) and _ID.match(visitor_id) else None
+    visitor_id = hello.get("visitor_id") if hello.get("type") == "hello" else None
+    return visitor_id if isinstance(visitor_id, str) and _ID.fullmatch(visitor_id) else None
+
+
+def _newest_message_id(db: Database, conversation_id: str) -> int:
+    with db.session() as session:
+        newest = session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id))
+        return newest or 0
 
 
 def _button_on_offer(db: Database, conversation_id: str, payload: str, client_id: str | None) -> bool:
