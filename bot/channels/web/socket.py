@@ -13,10 +13,11 @@ Gateway to client:
   {"type": "conversation", "conversation_id": str, "state": str}          a new one was opened
   {"type": "message", "message": {...}}   every message has an id; after a reconnect the client
                                           says the last id it has and gets only what follows
-  {"type": "state" | "typing" | "deleted", ...}
+  {"type": "state" | "typing" | "deleted", ...}      {"type": "pong"}
   {"type": "error", "code": str, "text": str, "client_id": str|null}   the message was not stored
-      codes: invalid, empty, too_long, not_deleted, rate_limited, too_many_conversations,
-      too_many_connections, busy; the text is for the citizen, in the conversation's language
+      codes: invalid (also for a frame of no kind above, or not JSON), empty, too_long, not_deleted,
+      rate_limited, too_many_conversations, too_many_connections, busy; the text is for the citizen
+A first frame that is no hello closes the socket with 1008, as does silence for hello_timeout.
 Limits (bot/channels/web/limits.py), per visitor and per address across connections: every frame
 (over it: an error, then the socket closes with 1008), messages (an error with the message's
 client_id: send it again shortly), new conversations (an error). Connections per address (an error,
