@@ -106,7 +106,8 @@ class WidgetConnection:
         await self.socket.accept()
         refusal = self.limits.open_connection(self.address)
         if refusal is not None:
-            await self._refuse_connection(refusal)
+            with contextlib.suppress(WebSocketDisconnect):  # gone before it heard why
+                await self._refuse_connection(refusal)
             return
         try:
             await self._converse()
