@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot.channels.telegram import TelegramSettings, telegram_channel
-from bot.channels.web import web_routes
+from bot.channels.web import WidgetLimits, web_routes
 from bot.config import Municipality, load_municipality
 from bot.console import Console, ConsoleSettings
 from bot.gateway.assistant_relay import AssistantRelay
@@ -125,6 +125,7 @@ def create_app(
     app.state.rasa = rasa
     app.state.delivery = delivery
     app.state.service = service
+    app.state.widget_limits = WidgetLimits(settings)
     app.state.assistant = assistant
     app.state.console = staff_console
     app.state.telegram = telegram_chats

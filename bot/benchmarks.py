@@ -38,6 +38,14 @@ HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
 REPLY_TIMEOUT = 30.0
 # A citizen reads the answer before writing again, and the widget's rate limit expects that pace.
 WIDGET_PAUSE = 1.3
+# Every simulated citizen comes from 127.0.0.1, where real ones have addresses of their own: the
+# widget's per-address limits get room for all of them (each citizen's own limits stay as they are).
+ONE_ADDRESS_FOR_ALL_CITIZENS = {
+    "WIDGET_CONNECTIONS_PER_ADDRESS": "1000",
+    "WIDGET_ADDRESS_MESSAGES": "10000",
+    "WIDGET_ADDRESS_FRAMES_PER_MINUTE": "100000",
+    "WIDGET_ADDRESS_CONVERSATIONS_PER_HOUR": "10000",
+}
 POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -330,7 +338,8 @@ def main() -> None:
                 directory = scratch_dir / ("scaled" if env else "default")
                 directory.mkdir()
                 print(f"Starting Borgerhjælp ({label}) ...", flush=True)
-                stack = stack_context.enter_context(running_stack(args.model, directory, env=env))
+                stack_env = {**env, **ONE_ADDRESS_FOR_ALL_CITIZENS}
+                stack = stack_context.enter_context(running_stack(args.model, directory, env=stack_env))
                 closed_loop(stack.rasa_url, texts[:5], 1, 60)  # warm-up
                 ours = [closed_loop(stack.rasa_url, texts, n, args.seconds) for n in args.citizens]
                 print(f"\nRasa REST channel, closed loop, Borgerhjælp ({label}) against the stock bot:\n")

@@ -1,10 +1,10 @@
 """Protection at the edge: security headers, request body limits, the console's address allow-list,
-allowed origins for sockets, and a rate limit."""
+allowed origins for sockets, and rate limits (one bucket, and a bounded map of buckets by key)."""
 from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -228,3 +228,41 @@ class RateLimiter:
             self._tokens -= 1
             return True
         return False
+
+
+# Below this many limiters a sweep is not worth its time.
+_SWEEP_FLOOR = 64
+
+
+class RateLimits:
+    """A token bucket for each key (a Telegram chat, a widget visitor, an address), kept only while it matters.
+
+    Keys come and go without end over a gateway's life; keeping a limiter for every key ever seen would
+    grow without end. A limiter lives until its bucket has filled up again, when a new one would decide
+    the same; idle ones are swept out whenever the map has doubled since the last sweep, so the map
+    stays within twice the keys that were limited within one window.
+    """
+
+    def __init__(self, capacity: int, per_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._limit = (capacity, per_seconds)
+        self._clock = clock
+        self._limiters: dict[Hashable, RateLimiter] = {}
+        self._sweep_at = _SWEEP_FLOOR
+
+    def allow(self, key: Hashable) -> bool:
+        """Whether `key` may do one more now."""
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = RateLimiter(*self._limit, clock=self._clock)
+            if len(self._limiters) >= self._sweep_at:
+                self.forget_idle()
+        return limiter.allow()
+
+    def forget_idle(self) -> None:
+        """Drop the limiters whose bucket is full again: a new one would decide the same."""
+        for key in [key for key, limiter in self._limiters.items() if limiter.is_full()]:
+            del self._limiters[key]
+        self._sweep_at = max(_SWEEP_FLOOR, 2 * len(self._limiters))
+
+    def __len__(self) -> int:
+        return len(self._limiters)

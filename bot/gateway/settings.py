@@ -22,8 +22,18 @@ DEFAULT_BODY_LIMIT = 256 * 1024
 class GatewaySettings:
     base: Settings
     max_message_length: int = 1000
-    rate_limit_messages: int = 8  # per connection, within rate_limit_seconds
+    rate_limit_messages: int = 8  # per widget visitor or Telegram chat, within rate_limit_seconds
     rate_limit_seconds: float = 10.0
+    # The widget's socket, per gateway process (each replica counts its own). A visitor is the widget's
+    # random id in one browser; an address is the client's, so many citizens behind one router share it.
+    widget_address_messages: int = 40  # from one address, within rate_limit_seconds
+    widget_frames_per_minute: int = 120  # frames of every kind from one visitor; more closes the socket
+    widget_address_frames_per_minute: int = 1200
+    widget_conversations_per_hour: int = 10  # new conversations one visitor may open
+    widget_address_conversations_per_hour: int = 100
+    widget_connections_per_address: int = 20  # open at once
+    widget_max_connections: int = 1000  # open at once, from everyone
+    widget_idle_seconds: float = 600.0  # closed after the hello when the client sends nothing this long
     rasa_timeout: float = 30.0
     retry_interval: float = 5.0  # how often messages kept while Rasa was down are tried again
     redis_url: str = ""  # set: delivery across gateway replicas through Redis pub/sub
@@ -45,6 +55,14 @@ class GatewaySettings:
             max_message_length=int(_number(env, "MAX_MESSAGE_LENGTH", 1000, 1)),
             rate_limit_messages=int(_number(env, "RATE_LIMIT_MESSAGES", 8, 1)),
             rate_limit_seconds=_number(env, "RATE_LIMIT_SECONDS", 10.0, 0.1),
+            widget_address_messages=int(_number(env, "WIDGET_ADDRESS_MESSAGES", 40, 1)),
+            widget_frames_per_minute=int(_number(env, "WIDGET_FRAMES_PER_MINUTE", 120, 10)),
+            widget_address_frames_per_minute=int(_number(env, "WIDGET_ADDRESS_FRAMES_PER_MINUTE", 1200, 10)),
+            widget_conversations_per_hour=int(_number(env, "WIDGET_CONVERSATIONS_PER_HOUR", 10, 1)),
+            widget_address_conversations_per_hour=int(_number(env, "WIDGET_ADDRESS_CONVERSATIONS_PER_HOUR", 100, 1)),
+            widget_connections_per_address=int(_number(env, "WIDGET_CONNECTIONS_PER_ADDRESS", 20, 1)),
+            widget_max_connections=int(_number(env, "WIDGET_MAX_CONNECTIONS", 1000, 1)),
+            widget_idle_seconds=_number(env, "WIDGET_IDLE_SECONDS", 600.0, 1.0),
             rasa_timeout=_number(env, "RASA_TIMEOUT", 30.0, 0.1),
             retry_interval=_number(env, "RETRY_INTERVAL", 5.0, 0.05),
             redis_url=env.get("REDIS_URL", ""),

@@ -10,8 +10,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from bot.gateway import texts
 
-# RFC 6455: the peer broke the rules (wrong origin, no session, no hello); before accept it is a 403.
+# RFC 6455 close codes. The peer broke the rules (wrong origin, no session, no hello, over a limit);
+# before accept it is a 403.
 POLICY_VIOLATION = 1008
+# The gateway has all the connections it takes; the client may try again later.
+TRY_AGAIN_LATER = 1013
+# Closed on purpose and nothing wrong, e.g. a socket idle for long (reason "idle"): reconnect when needed.
+NORMAL_CLOSURE = 1000
 
 
 class FrameTooLarge(Exception):
@@ -19,7 +24,8 @@ class FrameTooLarge(Exception):
 
 
 async def receive_json(socket: WebSocket, max_frame: int) -> dict[str, Any] | None:
-    """The next JSON object from the socket; None for anything else (binary, not JSON, not an object).
+    """The next JSON object from the socket; None for anything else (binary, not JSON, not an object,
+    or text no UTF-8 can hold).
 
     Raises WebSocketDisconnect when the peer has gone, FrameTooLarge for a text frame over `max_frame`.
     """
@@ -33,7 +39,9 @@ async def receive_json(socket: WebSocket, max_frame: int) -> dict[str, Any] | No
         raise FrameTooLarge
     try:
         message = json.loads(raw)
-    except ValueError:
+        # JSON may escape a lone surrogate ("\ud800"), which no database, log or socket can carry on.
+        json.dumps(message, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):
         return None
     return message if isinstance(message, dict) else None
 

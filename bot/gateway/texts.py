@@ -40,10 +40,39 @@ def message_too_long(limit: int) -> str:
 
 
 EMPTY_MESSAGE = "Skriv en besked først."
+# For what the widget itself never sends: a script of someone else's, or a broken connection.
+UNREADABLE = "Chatten kunne ikke læse det, der blev sendt. Prøv igen."
 NOT_DELETED = (
     "Samtalen kunne ikke slettes lige nu. Prøv igen om lidt. Virker det stadig ikke, så ring til Borgerservice."
 )
 RATE_LIMITED = "Du har sendt mange beskeder på kort tid. Vent et øjeblik, og prøv igen."
+SLOW_DOWN: Said = {
+    "da": RATE_LIMITED,
+    "en": "You have sent many messages in a short time. Wait a moment and try again.",
+}
+TOO_MANY_CONNECTIONS: Said = {
+    "da": "Der er åbnet for mange chatvinduer fra din forbindelse. Luk et af dem, og prøv igen.",
+    "en": "Too many chat windows are open from your connection. Close one of them and try again.",
+}
+
+
+def too_many_conversations(municipality: Municipality) -> Said:
+    phone = municipality.borgerservice.phone
+    return {
+        "da": "Du har startet mange nye samtaler på kort tid. Vent lidt, før du starter en ny samtale. "
+        f"Haster det, så ring til Borgerservice på {phone}.",
+        "en": "You have started many new conversations in a short time. Wait a while before you start a new "
+        f"conversation. If it is urgent, call Citizen Service (Borgerservice) on {phone}.",
+    }
+
+
+def chat_busy(municipality: Municipality) -> Said:
+    phone = municipality.borgerservice.phone
+    return {
+        "da": f"Der er travlt i chatten lige nu. Prøv igen om lidt. Haster det, så ring til Borgerservice på {phone}.",
+        "en": "The chat is busy right now. Try again in a little while. If it is urgent, call Citizen Service "
+        f"(Borgerservice) on {phone}.",
+    }
 
 
 def staff_joined(first_name: str) -> Said:

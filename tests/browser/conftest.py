@@ -70,7 +70,13 @@ class WidgetGateway:
 
 
 @pytest.fixture
-def widget_gateway(tmp_path) -> Iterator[WidgetGateway]:
+def gateway_changes() -> dict:
+    """Settings a test changes for `widget_gateway`: `@pytest.mark.parametrize("gateway_changes", [{...}])`."""
+    return {}
+
+
+@pytest.fixture
+def widget_gateway(tmp_path, gateway_changes) -> Iterator[WidgetGateway]:
     fake = FakeRasa()
     db = Database(f"sqlite:///{tmp_path / 'browser.db'}")
     db.upgrade()
@@ -81,7 +87,7 @@ def widget_gateway(tmp_path) -> Iterator[WidgetGateway]:
         base = Settings.from_env(
             {"DATABASE_URL": db.url, "RASA_URL": rasa_url, "RASA_TOKEN": TOKEN, "ACTION_SERVER_URL": f"{rasa_url}/webhook"}
         )
-        settings = GatewaySettings(base=base, retry_interval=0.2, rasa_timeout=5)
+        settings = GatewaySettings(base=base, retry_interval=0.2, rasa_timeout=5, **gateway_changes)
         municipality = load_municipality()
 
         def serve() -> contextlib.AbstractContextManager[str]:

@@ -82,6 +82,27 @@ def test_lost_connection_nothing_lost_nothing_twice(page, widget_gateway):
     assert len(ids) == len(set(ids))
 
 
+@pytest.mark.parametrize("gateway_changes", [{"widget_idle_seconds": 1.0}])
+def test_a_socket_closed_as_idle_connects_again_without_a_word_and_nothing_is_lost(page, widget_gateway):
+    sockets: list = []
+    page.on("websocket", lambda socket: sockets.append(socket))
+    page.goto(widget_gateway.url + "/")
+    open_widget_with_keyboard(page)
+    page.keyboard.type("Første besked")
+    page.keyboard.press("Enter")
+    expect(page.locator(".bh-msg--bot", has_text="Du skrev: Første besked")).to_be_visible()
+
+    page.wait_for_timeout(2500)  # the citizen reads: the gateway closes the quiet socket after 1 s
+    assert len(sockets) >= 2, "the widget connected again after the idle close"
+    expect(page.locator(".bh-notice")).to_have_text("")  # nothing went wrong, so nothing is said
+
+    page.get_by_label("Skriv din besked").fill("Anden besked")
+    page.keyboard.press("Enter")
+    expect(page.locator(".bh-msg--bot", has_text="Du skrev: Anden besked")).to_be_visible()
+    assert citizen_texts(page) == ["Første besked", "Anden besked"]
+    assert stored_count(widget_gateway.db, "Anden besked") == 1
+
+
 def test_cpr_number_never_reaches_the_page_or_the_database(page, widget_gateway):
     page.goto(widget_gateway.url + "/")
     open_widget_with_keyboard(page)

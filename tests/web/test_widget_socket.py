@@ -2,72 +2,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import uuid
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-import websockets
-from websockets.exceptions import InvalidStatusCode
-
 from sqlalchemy import text as sql_text
+from websockets.exceptions import InvalidStatusCode
 
 from bot.app import create_app
 from bot.store import Conversation
 from tests.support.fake_rasa import TOKEN
 from tests.support.servers import serve_in_thread
-
-TIMEOUT = 10
-
-
-@pytest.fixture
-def gateway(settings, municipality):
-    with serve_in_thread(create_app(settings, municipality=municipality)) as url:
-        yield url
-
-
-class Widget:
-    """Speaks the widget's protocol, as widget.js does."""
-
-    def __init__(self, socket, visitor_id: str) -> None:
-        self.socket = socket
-        self.visitor_id = visitor_id
-
-    async def send(self, **message) -> None:
-        await self.socket.send(json.dumps(message))
-
-    async def next(self, kind: str | None = None, timeout: float = TIMEOUT) -> dict:
-        async def wait() -> dict:
-            while True:
-                event = json.loads(await self.socket.recv())
-                if kind is None or event["type"] == kind:
-                    return event
-
-        return await asyncio.wait_for(wait(), timeout)
-
-    async def messages_until(self, predicate, timeout: float = TIMEOUT) -> list[dict]:
-        seen: list[dict] = []
-
-        async def wait() -> list[dict]:
-            while True:
-                event = json.loads(await self.socket.recv())
-                if event["type"] == "message":
-                    seen.append(event["message"])
-                    if predicate(event["message"]):
-                        return seen
-
-        return await asyncio.wait_for(wait(), timeout)
-
-
-@asynccontextmanager
-async def widget(url: str, conversation_id=None, after=0, visitor_id=None, origin=None):
-    visitor_id = visitor_id or uuid.uuid4().hex
-    async with websockets.connect(url.replace("http", "ws") + "/ws", origin=origin or url, open_timeout=TIMEOUT) as socket:
-        client = Widget(socket, visitor_id)
-        await client.send(type="hello", visitor_id=visitor_id, conversation_id=conversation_id, after=after)
-        client.welcome = await client.next("welcome")
-        yield client
+from tests.web.support import widget
 
 
 async def test_start_greets_and_a_question_gets_its_answer(gateway, fake_rasa):
@@ -131,18 +76,6 @@ async def test_message_too_long_is_refused_with_a_danish_message(gateway):
         error = await client.next("error")
         assert error["code"] == "too_long" and error["client_id"] == "cid-00000001"
         assert "højst være 1000 tegn" in error["text"]
-
-
-async def test_rate_limit_per_connection(gateway):
-    async with widget(gateway) as client:
-        for number in range(6):
-            await client.send(type="message", client_id=f"cid-0000000{number}", text=f"besked {number}")
-        error = await client.next("error")
-        assert error["code"] == "rate_limited" and error["client_id"] == "cid-00000005"
-        assert "Vent et øjeblik" in error["text"]
-    async with widget(gateway) as fresh:  # a new connection has its own allowance
-        await fresh.send(type="message", client_id="cid-00000009", text="hej")
-        await fresh.next("conversation")
 
 
 async def test_delete_button_deletes_the_conversation(gateway, fake_rasa):

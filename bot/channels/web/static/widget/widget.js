@@ -70,6 +70,10 @@
       splitUp: " Del den gerne op i flere beskeder.",
       notSent: "Beskeden blev ikke sendt. Prøv igen.",
       empty: "Skriv en besked først.",
+      slowDown: "Du har sendt mange beskeder på kort tid. Vent et øjeblik, og prøv igen.",
+      tooManyConversations: "Du har startet mange nye samtaler på kort tid. Vent lidt, før du starter en ny samtale.",
+      tooManyWindows: "Der er åbnet for mange chatvinduer fra din forbindelse. Luk et af dem, og prøv igen.",
+      busy: "Der er travlt i chatten lige nu. Vi prøver igen om lidt.",
       reconnecting: "Forbindelsen blev afbrudt. Vi prøver igen …",
       reconnected: "Forbindelsen er tilbage.",
       deleted: "Din samtale er slettet. Du kan skrive igen, hvis du vil starte en ny.",
@@ -113,6 +117,10 @@
       splitUp: " You can split it into several messages.",
       notSent: "The message was not sent. Please try again.",
       empty: "Write a message first.",
+      slowDown: "You have sent many messages in a short time. Wait a moment and try again.",
+      tooManyConversations: "You have started many new conversations in a short time. Wait a while before you start a new one.",
+      tooManyWindows: "Too many chat windows are open from your connection. Close one of them and try again.",
+      busy: "The chat is busy right now. We will try again in a little while.",
       reconnecting: "The connection was lost. We are trying again …",
       reconnected: "The connection is back.",
       deleted: "Your conversation has been deleted. You can write again to start a new one.",
@@ -662,8 +670,14 @@
     if (item && !input.value && !item.payload) {
       input.value = item.text;
     }
+    if (data.code === "too_many_conversations" && !data.client_id) {
+      startRequested = false; // the start was refused: opening the chat later asks again
+    }
     // The gateway's reasons are in Danish; those the widget knows it says in its own language.
-    var own = { too_long: tooLong(true), empty: t("empty"), invalid: t("empty") }[data.code];
+    var own = {
+      too_long: tooLong(true), empty: t("empty"), invalid: t("empty"), rate_limited: t("slowDown"),
+      too_many_conversations: t("tooManyConversations"), too_many_connections: t("tooManyWindows"), busy: t("busy")
+    }[data.code];
     error.textContent = own || data.text || t("notSent");
   }
 
@@ -722,13 +736,16 @@
       try { data = JSON.parse(event.data); } catch (e) { return; }
       receive(data);
     });
-    socket.addEventListener("close", function () {
+    socket.addEventListener("close", function (event) {
       if (socket !== current) { return; }
       var wasWelcomed = welcomed;
+      // The gateway closes a socket nothing was sent on for a while (1000, "idle"): nothing went wrong,
+      // so the widget says nothing and connects again as it would after any close; nothing is lost.
+      var idle = event.code === 1000 && event.reason === "idle";
       socket = null;
       welcomed = false;
       showTyping(false, "bot");
-      if (wasWelcomed) {
+      if (wasWelcomed && !idle) {
         setNotice(t("reconnecting"));
       }
       scheduleReconnect();
