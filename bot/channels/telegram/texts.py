@@ -58,7 +58,11 @@ DELETED = (
     "Skriv igen, hvis du vil spørge om noget nyt."
 )
 NOTHING_TO_DELETE = "Der er ingen samtale at slette."
-BUTTON_GONE = "Den knap virker ikke længere. Skriv dit spørgsmål i stedet."
+# Shown on a pressed button of an earlier message (Telegram allows 200 characters there).
+BUTTON_GONE: Said = {
+    "da": "Den knap hører til en tidligere besked. Brug de nyeste knapper, eller skriv dit spørgsmål.",
+    "en": "That button belongs to an earlier message. Use the newest buttons, or write your question.",
+}
 STILL_WAITING = "Du er i kø til en medarbejder. Skriv gerne videre imens. Medarbejderen læser det hele."
 WITH_STAFF = "Du skriver med en medarbejder. Skriv bare videre."
 # For staff only: the citizen never sees it, because it is written when nothing reaches them any more.

@@ -5,8 +5,9 @@ Client to gateway:
   {"type": "start"}                                        open a conversation; the assistant greets
   {"type": "message", "client_id": str, "text": str, "payload": str|null}   payload: a button's;
       taken only from a button the assistant (or the gateway) showed since the citizen last wrote,
-      else the message counts as its text typed. Typed text starting with "/" reaches Rasa as plain
-      words, never as an intent command; "/delete_conversation" deletes, button or typed.
+      else the message counts as its text typed (bot/gateway/citizen_input.py). Typed text starting
+      with "/" reaches Rasa as plain words, never as an intent command; "/delete_conversation"
+      deletes, button or typed.
   {"type": "typing", "on": bool}      {"type": "delete"}      {"type": "ping"}
 Gateway to client:
   {"type": "welcome", "conversation_id": str|null, "state": str|null, "max_length": int}
@@ -24,17 +25,16 @@ import logging
 import re
 from typing import Any
 
-from sqlalchemy import select
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bot.gateway import texts
+from bot.gateway.citizen_input import payload_on_offer
 from bot.gateway.conversations import DELETE_PAYLOAD, ConversationNotFound, ConversationService, MessageRejected
 from bot.gateway.delivery import Delivery, conversation_topic
 from bot.gateway.security import RateLimiter, origin_allowed
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.sockets import POLICY_VIOLATION, FrameTooLarge, receive_json, send_json, too_long
 from bot.gateway.views import ConversationView
-from bot.store import Database, Message, Sender
 from bot.store.models import CONVERSATION_ID
 
 logger = logging.getLogger(__name__)
@@ -44,9 +44,6 @@ LANGUAGE_SWITCH_PAYLOADS = frozenset({'/change_language{"language":"da"}', '/cha
 
 CHANNEL = "web"
 _ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-# How far back to look for the buttons on offer; one turn of the assistant is a handful of messages.
-_LATEST_TURN = 50
-_LEADING_SLASHES = re.compile(r"^[\s/]+")
 
 
 class WidgetConnection:
@@ -147,15 +144,10 @@ class WidgetConnection:
         rasa_payload = payload or None
         if rasa_payload is not None and rasa_payload != DELETE_PAYLOAD and rasa_payload not in LANGUAGE_SWITCH_PAYLOADS:
             db = self.service.db
-            if not await asyncio.to_thread(_button_on_offer, db, conversation.id, rasa_payload, client_id):
+            if not await asyncio.to_thread(payload_on_offer, db, conversation.id, rasa_payload, client_id):
                 # A button nobody showed (forged, or from an old page): read its title as typed text.
                 logger.info("Widget %s sent a button payload that was not on offer", conversation.id)
                 rasa_payload = None
-        if rasa_payload is None and text.strip() != DELETE_PAYLOAD:
-            rasa_payload = _as_plain_words(text)
-            if rasa_payload == "":
-                await self._error("empty", texts.EMPTY_MESSAGE, client_id)
-                return
         try:
             received = await self.service.receive(
                 conversation.id, text, client_message_id=client_id, rasa_payload=rasa_payload
@@ -222,39 +214,6 @@ class WidgetConnection:
 
     async def _error(self, code: str, text: str, client_id: str | None = None) -> None:
         await self._send({"type": "error", "code": code, "text": text, "client_id": client_id})
-
-
-def _button_on_offer(db: Database, conversation_id: str, payload: str, client_id: str | None) -> bool:
-    """Whether `payload` is a button's in the messages since the citizen last wrote (what the widget
-    still shows), or the message is one already stored (a resend after a lost connection)."""
-    with db.session() as session:
-        if client_id:
-            stored = select(Message.id).where(
-                Message.conversation_id == conversation_id, Message.client_message_id == client_id
-            )
-            if session.scalar(stored) is not None:
-                return True
-        latest = session.scalars(
-            select(Message)
-            .where(Message.conversation_id == conversation_id)
-            .order_by(Message.id.desc())
-            .limit(_LATEST_TURN)
-        )
-        for message in latest:
-            if message.sender == Sender.CITIZEN:
-                return False
-            buttons = (message.payload or {}).get("buttons") or []
-            if any(isinstance(b, dict) and str(b.get("payload", "")) == payload for b in buttons):
-                return True
-    return False
-
-
-def _as_plain_words(text: str) -> str | None:
-    """What Rasa gets for typed text that starts with "/", which Rasa would read as an intent and
-    entities ("/book_helper{...}"): the same words without the slashes. None: the text is fine as it is."""
-    if not text.lstrip().startswith("/"):
-        return None
-    return _LEADING_SLASHES.sub("", text).strip()
 
 
 def _for_citizen(message: dict[str, Any]) -> dict[str, Any]:
