@@ -128,6 +128,11 @@ class FakeBotAPI:
                 Fault(status, description, retry_after, chat_id) for _ in range(times)
             )
 
+    def heal(self) -> None:
+        """Every fault still waiting is dropped: Telegram works again."""
+        with self._lock:
+            self._faults.clear()
+
     def fail_with_flood_limit(self, method: str, retry_after: int, **kwargs: Any) -> None:
         self.fail(method, 429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after, **kwargs)
 

@@ -117,7 +117,7 @@ class CitizenHandlers:
     async def start(self, update: Update, context: Context) -> None:
         """/start greets like the widget: a new conversation unless one is going on."""
         chat_id = _chat_id(update)
-        if not self._allowed(chat_id):
+        if not await self._allowed(chat_id):
             return
         async with self.chats.lock(chat_id):
             latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
@@ -126,7 +126,7 @@ class CitizenHandlers:
             elif latest.state == ConversationState.BOT:
                 await self.service.greet(latest)
             else:
-                self._tell(
+                await self._tell(
                     chat_id, texts.STILL_WAITING if latest.state == ConversationState.WAITING else texts.WITH_STAFF
                 )
 
@@ -157,7 +157,7 @@ class CitizenHandlers:
         latest = await self.service.latest_for_user(CHANNEL, str(chat.id))
         pressed = await self._pressed(latest, query)
         if isinstance(query.message, Message):
-            self.outbox.put(chat.id, Outgoing("remove_keyboard", message_id=query.message.message_id))
+            await self.outbox.put(chat.id, Outgoing("remove_keyboard", message_id=query.message.message_id))
         if pressed is None:
             # A keyboard of an earlier turn (or of a deleted conversation): Telegram shows the answer
             # on the button itself; nothing goes to Rasa, which has moved on.
@@ -167,7 +167,7 @@ class CitizenHandlers:
         await self._answer(query)
         title, payload = pressed
         if payload == DELETE_PAYLOAD:
-            self.outbox.put(chat.id, plain_message(texts.chosen(title)))
+            await self.outbox.put(chat.id, plain_message(texts.chosen(title)))
             await self._delete_all(chat.id)
             return
         await self._receive(chat.id, update.update_id, title, payload, echo=texts.chosen(title))
@@ -176,7 +176,7 @@ class CitizenHandlers:
         """Photos, voice notes, stickers, files: a kind answer, and staff see that something came."""
         message = _message(update)
         chat_id = _chat_id(update)
-        if not self._allowed(chat_id):
+        if not await self._allowed(chat_id):
             return
         async with self.chats.lock(chat_id):
             conversation = await self._conversation(chat_id)
@@ -203,14 +203,14 @@ class CitizenHandlers:
         echo: str | None = None,
         limited: bool = True,
     ) -> None:
-        if limited and not self._allowed(chat_id):
+        if limited and not await self._allowed(chat_id):
             return
         refusal = too_long(text, self.max_message_length)
         if refusal is not None:
-            self._tell(chat_id, refusal)
+            await self._tell(chat_id, refusal)
             return
         if echo:
-            self.outbox.put(chat_id, plain_message(echo))
+            await self.outbox.put(chat_id, plain_message(echo))
         async with self.chats.lock(chat_id):
             conversation = await self._conversation(chat_id)
             try:
@@ -218,7 +218,7 @@ class CitizenHandlers:
                     conversation.id, text, client_message_id=f"tg-{update_id}", rasa_payload=payload
                 )
             except MessageRejected as rejected:
-                self._tell(chat_id, rejected.text)
+                await self._tell(chat_id, rejected.text)
 
     async def _conversation(self, chat_id: int) -> ConversationView:
         latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
@@ -245,17 +245,17 @@ class CitizenHandlers:
                     break
                 await self.service.delete(latest.id)
                 deleted += 1
-        self._tell(chat_id, texts.DELETED if deleted else texts.NOTHING_TO_DELETE)
+        await self._tell(chat_id, texts.DELETED if deleted else texts.NOTHING_TO_DELETE)
 
-    def _allowed(self, chat_id: int) -> bool:
+    async def _allowed(self, chat_id: int) -> bool:
         if self.chats.allow(chat_id):
             return True
-        self._tell(chat_id, gateway_texts.RATE_LIMITED)
+        await self._tell(chat_id, gateway_texts.RATE_LIMITED)
         return False
 
-    def _tell(self, chat_id: int, text: str) -> None:
+    async def _tell(self, chat_id: int, text: str) -> None:
         """A notice for this citizen only, not part of the conversation (like the widget's errors)."""
-        self.outbox.put(chat_id, plain_message(text))
+        await self.outbox.put(chat_id, plain_message(text))
 
     def _language(self, conversation_id: str) -> str:
         with self.service.db.session() as session:
