@@ -359,6 +359,18 @@ class TelegramOutgoing(Base):
     __table_args__ = (Index("ix_telegram_outbox_chat_id_id", "chat_id", "id"),)
 
 
+class TelegramSent(Base):
+    """A message the bot sent to a Telegram chat, remembered for the 48 hours in which the Bot API
+    lets a bot delete it: deleting the conversation ("Slet min samtale") takes it out of the chat too.
+    Only ids are kept, no text; the purge forgets them after two days."""
+
+    __tablename__ = "telegram_sent"
+
+    chat_id = Column(BigInteger, primary_key=True, autoincrement=False)
+    message_id = Column(BigInteger, primary_key=True, autoincrement=False)
+    sent_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
 __all__ = [
     "AuditEntry",
     "AvailabilityException",
@@ -381,5 +393,6 @@ __all__ = [
     "StaffRole",
     "StaffSession",
     "TelegramOutgoing",
+    "TelegramSent",
     "TelegramUpdate",
 ]

@@ -5,6 +5,8 @@ is a lease (a conditional UPDATE, atomic on SQLite and PostgreSQL alike): a repl
 holding one leaves it to expire, and another replica takes the row up. On PostgreSQL, rows for one
 chat are queued under a transaction-scoped advisory lock, so their ids are drawn in the order they
 are committed and a sender never sees a later row before an earlier one.
+
+`telegram_sent` remembers the ids of the bot's messages while Telegram lets the bot delete them.
 """
 from __future__ import annotations
 
@@ -15,9 +17,11 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, text, update
 
 from bot.store.db import Database
-from bot.store.models import Conversation, ConversationNote, TelegramOutgoing
+from bot.store.models import Conversation, ConversationNote, TelegramOutgoing, TelegramSent
 
 CHANNEL = "telegram"
+# The Bot API deletes a message only if it was sent less than 48 hours ago; an hour's margin for clocks.
+DELETABLE_FOR = timedelta(hours=47)
 # Held until the row's transaction ends; two chats sharing a hash only wait for each other a moment.
 _CHAT_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('telegram_outbox:' || :chat))")
 
@@ -92,10 +96,35 @@ def claim_first(db: Database, chat_id: int, replica: str, now: datetime, lease: 
         return Claimed(row.id, chat_id, row.conversation_id, row.kind, body, row.created_at, row.failures)
 
 
-def done(db: Database, row_id: int) -> None:
-    """Sent (or dropped as not worth another try)."""
+def done(db: Database, row_id: int, sent: tuple[int, int] | None = None) -> None:
+    """Sent (or dropped as not worth another try); `sent`: the chat and id of the message Telegram made."""
     with db.session() as session:
         session.execute(delete(TelegramOutgoing).where(TelegramOutgoing.id == row_id))
+        if sent is not None:
+            session.merge(TelegramSent(chat_id=sent[0], message_id=sent[1]))
+
+
+def deletable(db: Database, chat_id: int, now: datetime) -> list[int]:
+    """The bot's messages in this chat that Telegram still lets it delete, oldest first."""
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(TelegramSent.message_id)
+                .where(TelegramSent.chat_id == chat_id, TelegramSent.sent_at > now - DELETABLE_FOR)
+                .order_by(TelegramSent.message_id)
+            )
+        )
+
+
+def forget_sent(db: Database, chat_id: int) -> None:
+    """The chat's messages are deleted (or cannot be any more): nothing left to remember of them."""
+    with db.session() as session:
+        session.execute(delete(TelegramSent).where(TelegramSent.chat_id == chat_id))
+
+
+def forget_old_sent(db: Database, now: datetime) -> int:
+    with db.session() as session:
+        return session.execute(delete(TelegramSent).where(TelegramSent.sent_at <= now - DELETABLE_FOR)).rowcount
 
 
 def try_again(db: Database, row_id: int, not_before: datetime, failures: int, error: str) -> None:

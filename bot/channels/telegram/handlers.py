@@ -236,7 +236,8 @@ class CitizenHandlers:
         return button["title"], button["payload"] or None
 
     async def _delete_all(self, chat_id: int) -> None:
-        """Delete every conversation this chat has had with us, here and in Rasa's tracker."""
+        """Delete every conversation this chat has had with us, here and in Rasa's tracker, and the
+        bot's messages in the chat where Telegram allows it (those under 48 hours old)."""
         deleted = 0
         async with self.chats.lock(chat_id):
             while deleted < _MAX_CONVERSATIONS_DELETED:
@@ -245,6 +246,8 @@ class CitizenHandlers:
                     break
                 await self.service.delete(latest.id)
                 deleted += 1
+        # The bot's messages in the chat go too, before the notice that says so.
+        await self.outbox.put(chat_id, Outgoing("delete_history"))
         await self._tell(chat_id, texts.DELETED if deleted else texts.NOTHING_TO_DELETE)
 
     async def _allowed(self, chat_id: int) -> bool:

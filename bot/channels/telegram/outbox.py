@@ -46,7 +46,7 @@ _MAX_TYPING = 100  # typing indicators in flight at once; more are not worth the
 class Outgoing:
     """One call to Telegram for one chat."""
 
-    kind: str  # "message", "remove_keyboard" or "typing"
+    kind: str  # "message", "remove_keyboard", "delete_history" (the bot's messages in the chat) or "typing"
     html: str = ""
     plain: str = ""  # the same text without markup, should Telegram refuse the HTML
     keyboard: InlineKeyboardMarkup | None = None
@@ -54,7 +54,8 @@ class Outgoing:
 
     @property
     def best_effort(self) -> bool:
-        return self.kind != "message"
+        """Worth one try only; the others are tried again until they go through or are given up."""
+        return self.kind not in ("message", "delete_history")
 
     def body(self) -> dict[str, Any]:
         return {
@@ -75,21 +76,24 @@ class Outgoing:
             message_id=body.get("message_id"),
         )
 
-    async def send(self, bot: Bot, chat_id: int, html: bool = True) -> None:
+    async def send(self, bot: Bot, chat_id: int, html: bool = True) -> int | None:
+        """Make the call; for a message, the id Telegram gave it."""
         if self.kind == "message":
             if html:
-                await bot.send_message(
+                sent = await bot.send_message(
                     chat_id, self.html, parse_mode=ParseMode.HTML, reply_markup=self.keyboard,
                     link_preview_options=_NO_PREVIEW,
                 )
             else:
-                await bot.send_message(
+                sent = await bot.send_message(
                     chat_id, self.plain, reply_markup=self.keyboard, link_preview_options=_NO_PREVIEW
                 )
+            return sent.message_id
         elif self.kind == "remove_keyboard":
             await bot.edit_message_reply_markup(chat_id, self.message_id, reply_markup=None)
         elif self.kind == "typing":
             await bot.send_chat_action(chat_id, ChatAction.TYPING)
+        return None
 
 
 def _seconds(retry_after: Any) -> float:
@@ -239,7 +243,7 @@ class Outbox:
         """One try of one row, settled in the database; False when the chat's next row must wait."""
         item = Outgoing.from_row(row.kind, row.body, self.bot)
         try:
-            await self._call(row.chat_id, item, row.failures)
+            sent = await self._call(row.chat_id, item, row.failures)
         except _Retry as retry:
             waited = (utcnow() - as_utc(row.created_at)).total_seconds()
             if item.best_effort:
@@ -262,20 +266,29 @@ class Outbox:
             await asyncio.to_thread(rows.drop_chat, self.db, row.chat_id)
             await self.on_blocked(row.chat_id)
             return False
-        await asyncio.to_thread(rows.done, self.db, row.id)
+        await asyncio.to_thread(rows.done, self.db, row.id, (row.chat_id, sent) if sent is not None else None)
         return True
 
     async def _give_up(self, row: rows.Claimed, item: Outgoing, reason: str) -> None:
+        if item.kind != "message":
+            # Deleting the chat's messages: the conversation is gone, so there is nobody to tell but the log.
+            await asyncio.to_thread(rows.done, self.db, row.id)
+            await asyncio.to_thread(rows.forget_sent, self.db, row.chat_id)
+            logger.error("Telegram: gave up deleting the bot's messages in chat %s: %s", row.chat_id, reason)
+            return
         conversation_id = await asyncio.to_thread(rows.give_up, self.db, row, _gave_up_note(item, reason))
         logger.error(
             "Telegram: gave up a message for chat %s (conversation %s): %s", row.chat_id, conversation_id, reason
         )
 
-    async def _call(self, chat_id: int, item: Outgoing, failures: int) -> None:
-        """Make the call (`failures`: how many network errors it met before); raise _Retry, _GiveUp
-        or _Blocked when it did not go through."""
+    async def _call(self, chat_id: int, item: Outgoing, failures: int) -> int | None:
+        """Make the call (`failures`: how many network errors it met before) and return the id of
+        the message sent, if any; raise _Retry, _GiveUp or _Blocked when it did not go through."""
         try:
-            await item.send(self.bot, chat_id)
+            if item.kind == "delete_history":
+                await self._delete_history(chat_id)
+                return None
+            return await item.send(self.bot, chat_id)
         except RetryAfter as error:
             pause = _seconds(error.retry_after)
             logger.info("Telegram flood limit for chat %s: waiting %.1f s", chat_id, pause)
@@ -288,8 +301,7 @@ class Outbox:
                 raise _Blocked from None
             if item.kind == "message" and "entities" in error.message.lower():
                 try:
-                    await item.send(self.bot, chat_id, html=False)  # the plain text still reaches the citizen
-                    return
+                    return await item.send(self.bot, chat_id, html=False)  # the plain text still reaches the citizen
                 except TelegramError as plain_error:
                     raise _GiveUp(f"Telegram afviste beskeden: {plain_error}") from None
             raise _GiveUp(f"Telegram afviste beskeden: {error.message}") from None
@@ -300,6 +312,14 @@ class Outbox:
             raise _Retry(pause, f"Telegram kunne ikke nås: {error}", counts=True) from None
         except TelegramError as error:
             raise _GiveUp(f"Telegram afviste beskeden: {error}") from None
+
+    async def _delete_history(self, chat_id: int) -> None:
+        """The bot's messages in the chat that Telegram still lets it delete (100 a call, its limit).
+        Every row queued before this one is sent by now, so its message is among them."""
+        ids = await asyncio.to_thread(rows.deletable, self.db, chat_id, utcnow())
+        for start in range(0, len(ids), 100):
+            await self.bot.delete_messages(chat_id, ids[start : start + 100])
+        await asyncio.to_thread(rows.forget_sent, self.db, chat_id)
 
     def _send_typing(self, chat_id: int) -> None:
         if chat_id in self._chats:

@@ -54,8 +54,8 @@ def staff_label(first_name: str | None) -> str:
 
 CHOOSE = "Vælg en af mulighederne:"
 DELETED = (
-    "Din samtale er slettet hos os. Beskederne her i Telegram kan du selv slette i appen. "
-    "Skriv igen, hvis du vil spørge om noget nyt."
+    "Din samtale er slettet hos os. Vores beskeder her i chatten fra de sidste to døgn er også slettet. "
+    "Dine egne beskeder og ældre beskeder kan du selv slette i appen. Skriv igen, hvis du vil spørge om noget nyt."
 )
 NOTHING_TO_DELETE = "Der er ingen samtale at slette."
 # Shown on a pressed button of an earlier message (Telegram allows 200 characters there).

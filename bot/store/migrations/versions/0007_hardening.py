@@ -1,4 +1,4 @@
-"""hardening: the durable Telegram outbox (issue 12)
+"""hardening: the durable Telegram outbox, and the bot's sent Telegram messages (issue 12)
 
 Revision ID: 0007_hardening
 Revises: 0006_inbox_models
@@ -32,8 +32,22 @@ def upgrade() -> None:
     with op.batch_alter_table('telegram_outbox', schema=None) as batch_op:
         batch_op.create_index('ix_telegram_outbox_chat_id_id', ['chat_id', 'id'], unique=False)
 
+    op.create_table('telegram_sent',
+    sa.Column('chat_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('message_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('chat_id', 'message_id', name=op.f('pk_telegram_sent'))
+    )
+    with op.batch_alter_table('telegram_sent', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_telegram_sent_sent_at'), ['sent_at'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('telegram_sent', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_telegram_sent_sent_at'))
+
+    op.drop_table('telegram_sent')
+
     with op.batch_alter_table('telegram_outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_telegram_outbox_chat_id_id')
 
