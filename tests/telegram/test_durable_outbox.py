@@ -160,3 +160,18 @@ def test_migration_0007_makes_the_outbox_as_the_model_has_it_and_takes_it_away(s
     assert not tables & set(inspect(shared_database.engine).get_table_names())
     command.upgrade(config, "head")
     assert tables <= set(inspect(shared_database.engine).get_table_names())
+
+
+async def test_a_flood_limit_reaching_past_the_bound_is_still_waited_out_not_given_up_early(
+    fake_api, fake_rasa, database, gateway_settings
+):
+    fake, _ = fake_api
+    gateway, port = await start_gateway(fake_api, fake_rasa, database, gateway_settings)
+    gateway.channel.outbox.give_up_after = 2.0
+    async with serving(gateway.app, port):
+        await fake.wait_for(lambda: fake.webhook_url, 15, "setWebhook")
+        fake.fail_with_flood_limit("sendMessage", retry_after=3, chat_id=CHAT)
+        await gateway.citizen(CHAT).send("Hvad med MitID?")
+        await gateway.citizen(CHAT).expect("Hjalp det?", timeout=15)
+        conversation = await conversation_of(gateway)
+        assert fake.texts(CHAT)[0].startswith("Sådan får du") and notes(database, conversation.id) == []

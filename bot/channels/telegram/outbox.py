@@ -248,7 +248,7 @@ class Outbox:
             waited = (utcnow() - as_utc(row.created_at)).total_seconds()
             if item.best_effort:
                 logger.info("Telegram %s for chat %s dropped (%s)", item.kind, row.chat_id, retry.reason)
-            elif waited + retry.pause > self.give_up_after:
+            elif waited >= self.give_up_after:
                 await self._give_up(row, item, f"{retry.reason}; prøvet i {waited / 60:.0f} min")
                 return True
             else:
