@@ -39,16 +39,18 @@ async def test_a_button_of_an_earlier_turn_is_answered_and_not_sent_to_rasa(gate
     await citizen.send("Hvad med MitID?")
     await citizen.expect("Hjalp det?")
     update_id = await citizen.press(greeting, "Tal med en medarbejder")
-    answers = await gateway.fake.wait_for(
-        lambda: [c for c in gateway.fake.calls_of("answerCallbackQuery") if c.params["callback_query_id"] == f"cb-{update_id}"],
-        what="the press answered",
-    )
+    def answered():
+        calls = gateway.fake.calls_of("answerCallbackQuery")
+        return [call for call in calls if call.params["callback_query_id"] == f"cb-{update_id}"]
+
+    answers = await gateway.fake.wait_for(answered, what="the press answered")
     assert answers[0].params.get("text") == texts.BUTTON_GONE["da"]
     await asyncio.sleep(0.5)
     conversation = await conversation_of(gateway)
     assert gateway.rasa.texts_for(conversation.id) == ["/greet", "Hvad med MitID?"]
     with gateway.db.session() as session:
-        said = [m.text for m in session.query(Message).filter_by(conversation_id=conversation.id, sender=Sender.CITIZEN)]
+        rows = session.query(Message).filter_by(conversation_id=conversation.id, sender=Sender.CITIZEN)
+        said = [m.text for m in rows]
     assert said == ["Hvad med MitID?"]
 
 

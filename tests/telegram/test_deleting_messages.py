@@ -22,7 +22,7 @@ async def test_slet_min_samtale_deletes_the_bots_messages_in_the_chat(gateway):
     answer = await citizen.expect("30 dage")
     await citizen.press(answer, "Slet min samtale")
     await citizen.expect("Din samtale er slettet")
-    await gateway.fake.wait_for(lambda: len(citizen.texts()) == 1, 10, lambda: f"only the notice left: {citizen.texts()}")
+    await gateway.fake.wait_for(lambda: len(citizen.texts()) == 1, 10, lambda: f"only the notice: {citizen.texts()}")
     assert citizen.texts() == [texts.DELETED]
     assert len(gateway.fake.calls_of("deleteMessages")) == 1
 

@@ -4,7 +4,6 @@ and several gateway replicas share one outbox without sending a message twice or
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 import pytest
 from alembic import command
@@ -32,7 +31,8 @@ async def conversation_of(gateway):
 
 def notes(db: Database, conversation_id: str) -> list[str]:
     with db.session() as session:
-        return list(session.scalars(select(ConversationNote.text).where(ConversationNote.conversation_id == conversation_id)))
+        query = select(ConversationNote.text).where(ConversationNote.conversation_id == conversation_id)
+        return list(session.scalars(query))
 
 
 async def test_an_answer_queued_when_the_gateway_stopped_is_sent_after_the_restart(
@@ -175,3 +175,51 @@ async def test_a_flood_limit_reaching_past_the_bound_is_still_waited_out_not_giv
         await gateway.citizen(CHAT).expect("Hjalp det?", timeout=15)
         conversation = await conversation_of(gateway)
         assert fake.texts(CHAT)[0].startswith("Sådan får du") and notes(database, conversation.id) == []
+
+
+async def test_however_much_is_queued_one_replica_sends_to_a_bounded_number_of_chats_at_once(fake_api, database):
+    fake, api_url = fake_api
+
+    async def on_blocked(chat_id: int) -> None:
+        raise AssertionError(chat_id)
+
+    bot = Bot(TOKEN, base_url=f"{api_url}/bot")
+    outbox = Outbox(bot, database, on_blocked=on_blocked, poll_interval=0.05, max_chats=4)
+    chats = range(9000, 9060)
+    for chat_id in chats:
+        await outbox.put(chat_id, plain_message("Hej"))
+    most = 0
+
+    async def watch() -> None:
+        nonlocal most
+        while True:
+            most = max(most, outbox.sending())
+            await asyncio.sleep(0.005)
+
+    watcher = asyncio.create_task(watch())
+    outbox.open()
+    try:
+        await eventually(lambda: all(fake.texts(chat_id) == ["Hej"] for chat_id in chats), 30, "every chat")
+    finally:
+        watcher.cancel()
+        await outbox.close()
+    assert 1 < most <= 4
+
+
+async def test_a_message_queued_while_the_gateway_stops_is_kept_for_the_next_start(fake_api, database):
+    fake, api_url = fake_api
+
+    async def on_blocked(chat_id: int) -> None:
+        raise AssertionError(chat_id)
+
+    stopping = Outbox(Bot(TOKEN, base_url=f"{api_url}/bot"), database, on_blocked=on_blocked, poll_interval=0.05)
+    stopping.open()
+    await stopping.close()
+    await stopping.put(CHAT, plain_message("Sagt lige før stop"))
+    assert await stopping.pending() == 1
+    started = Outbox(Bot(TOKEN, base_url=f"{api_url}/bot"), database, on_blocked=on_blocked, poll_interval=0.05)
+    started.open()
+    try:
+        await eventually(lambda: fake.texts(CHAT) == ["Sagt lige før stop"], 10, "the message")
+    finally:
+        await started.close()

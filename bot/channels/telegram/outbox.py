@@ -154,11 +154,11 @@ class Outbox:
             self._dispatcher = asyncio.create_task(self._dispatch(), name="telegram-outbox")
 
     async def put(self, chat_id: int, item: Outgoing, conversation_id: str | None = None) -> None:
-        """Queue one call; stored before this returns, so it survives a restart."""
-        if self._closing:
-            return
+        """Queue one call; stored before this returns, so it survives a restart (also while the
+        gateway is stopping: then the next start, or another replica, sends it)."""
         if item.kind == "typing":
-            self._send_typing(chat_id)
+            if not self._closing:
+                self._send_typing(chat_id)
             return
         try:
             await asyncio.to_thread(rows.queue, self.db, chat_id, item.kind, item.body(), conversation_id)
@@ -166,6 +166,10 @@ class Outbox:
             logger.info("Telegram chat %s: not queued, its conversation was deleted meanwhile", chat_id)
             return
         self._wake.set()
+
+    def sending(self) -> int:
+        """How many chats this replica is sending to now (at most `max_chats`)."""
+        return len(self._chats)
 
     async def pending(self) -> int:
         return await asyncio.to_thread(rows.pending, self.db)
