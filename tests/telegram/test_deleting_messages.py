@@ -14,6 +14,12 @@ from bot.times import utcnow
 CHAT = 8181
 
 
+def remembered(gateway) -> int:
+    """The bot's messages in the chat the gateway remembers (it notes each just after Telegram took it)."""
+    with gateway.db.session() as session:
+        return session.query(TelegramSent).filter_by(chat_id=CHAT).count()
+
+
 async def test_slet_min_samtale_deletes_the_bots_messages_in_the_chat(gateway):
     citizen = gateway.citizen(CHAT)
     await citizen.send("/start")
@@ -26,17 +32,14 @@ async def test_slet_min_samtale_deletes_the_bots_messages_in_the_chat(gateway):
     assert citizen.texts() == [texts.DELETED]
     assert len(gateway.fake.calls_of("deleteMessages")) == 1
 
-    def remembered() -> int:
-        with gateway.db.session() as session:
-            return session.query(TelegramSent).filter_by(chat_id=CHAT).count()
-
-    await gateway.fake.wait_for(lambda: remembered() == 1, 5, "only the notice that it was deleted remembered")
+    await gateway.fake.wait_for(lambda: remembered(gateway) == 1, 5, "only the notice that it was deleted remembered")
 
 
 async def test_messages_older_than_telegram_allows_are_not_asked_for_and_are_forgotten(gateway):
     citizen = gateway.citizen(CHAT)
     await citizen.send("Hvad med MitID?")
     await citizen.expect("Hjalp det?")
+    await gateway.fake.wait_for(lambda: remembered(gateway) == 2, 5, "both answers remembered")
     with gateway.db.session() as session:
         session.execute(update(TelegramSent).values(sent_at=utcnow() - timedelta(hours=49)))
     await citizen.send("/slet")
