@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Municipality
 from bot.gateway import satisfaction, texts
+from bot.gateway.citizen_input import as_plain_words
 from bot.gateway.events import ConversationDeleted, EventBus, GreetingWanted, MessageAdded, StateChanged, TypingChanged
 from bot.gateway.language import conversation_language
 from bot.gateway.locks import KeyedLocks
@@ -133,7 +134,9 @@ class ConversationService(ConversationReader):
     ) -> Received:
         """Take one citizen message: redact, store once, and announce it to whoever has the conversation.
 
-        `rasa_payload` is what a pressed button sends to Rasa; `text` is its title, shown and stored.
+        `rasa_payload` is what a pressed button sends to Rasa, given only for a button the channel
+        found on offer; `text` is its title, shown and stored. Without it, typed text starting with
+        "/" reaches Rasa as plain words (`citizen_input.as_plain_words`), never as an intent command.
         """
         if rasa_payload == DELETE_PAYLOAD or text.strip() == DELETE_PAYLOAD:
             try:
@@ -141,6 +144,10 @@ class ConversationService(ConversationReader):
             except TrackerNotDeleted:
                 logger.exception("Conversation %s was not deleted", conversation_id)
                 raise MessageRejected("not_deleted", texts.NOT_DELETED) from None
+        if rasa_payload is None:
+            rasa_payload = as_plain_words(text)
+            if rasa_payload == "":
+                raise MessageRejected("empty", texts.EMPTY_MESSAGE)
         score = satisfaction.score_of(rasa_payload or text)
         if score is not None:
             return await self._rate(conversation_id, score, client_message_id)

@@ -36,6 +36,7 @@ from bot.config import Municipality, env_number, load_municipality
 from bot.insight.counting import count_bookings, count_conversations, keep
 from bot.store import AuditEntry, Booking, Conversation, Database
 from bot.store.models import LoginThrottle
+from bot.store.telegram_outbox import forget_old_sent
 from bot.store.telegram_updates import forget_old_updates
 
 logger = logging.getLogger(__name__)
@@ -167,6 +168,7 @@ def purge_older_than(
                 RASA_EVENTS_TABLE,
             )
     forget_old_updates(db, now)
+    forget_old_sent(db, now)
     logger.info(
         "Purged %d conversations, %d idle trackers and %d bookings older than %d days, %d quiet log-in counts "
         "and %d audit log entries older than %d days",

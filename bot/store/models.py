@@ -334,6 +334,43 @@ class TelegramUpdate(Base):
     received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
 
 
+class TelegramOutgoing(Base):
+    """One call to Telegram waiting to be made for a chat: a message, or taking a keyboard off one.
+
+    Kept in the database, so a restart or a crash loses nothing, and any gateway replica can send it.
+    A chat's rows are sent in id order: only its first row may be tried, by the replica holding that
+    row's lease, and not before `not_before` (Telegram's `retry_after`, or the back-off after a
+    network error). Deleted once sent or given up; a conversation's rows go with it."""
+
+    __tablename__ = "telegram_outbox"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    chat_id = Column(BigInteger, nullable=False)
+    conversation_id = Column(String(32), ForeignKey("conversations.id", ondelete="CASCADE"))
+    kind = Column(String(16), nullable=False)  # "message" or "remove_keyboard"
+    body = Column(JSON, nullable=False)  # the texts, the keyboard, the message to edit
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    not_before = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    failures = Column(Integer, nullable=False, default=0)
+    last_error = Column(Text)
+    leased_by = Column(String(32))  # the replica trying it now, until lease_until
+    lease_until = Column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_telegram_outbox_chat_id_id", "chat_id", "id"),)
+
+
+class TelegramSent(Base):
+    """A message the bot sent to a Telegram chat, remembered for the 48 hours in which the Bot API
+    lets a bot delete it: deleting the conversation ("Slet min samtale") takes it out of the chat too.
+    Only ids are kept, no text; the purge forgets them after two days."""
+
+    __tablename__ = "telegram_sent"
+
+    chat_id = Column(BigInteger, primary_key=True, autoincrement=False)
+    message_id = Column(BigInteger, primary_key=True, autoincrement=False)
+    sent_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
 __all__ = [
     "AuditEntry",
     "AvailabilityException",
@@ -355,5 +392,7 @@ __all__ = [
     "StaffPresence",
     "StaffRole",
     "StaffSession",
+    "TelegramOutgoing",
+    "TelegramSent",
     "TelegramUpdate",
 ]

@@ -1,7 +1,7 @@
 """A small stand-in for Telegram's Bot API, served on loopback, for python-telegram-bot to talk to.
 
 It implements the methods the channel calls (getMe, sendMessage, sendChatAction,
-answerCallbackQuery, editMessageReplyMarkup, getUpdates, setWebhook, deleteWebhook, ...) with
+answerCallbackQuery, editMessageReplyMarkup, deleteMessages, getUpdates, setWebhook, deleteWebhook, ...) with
 Telegram's own checks that matter here (4096 characters, 64-byte callback data, HTML that parses),
 records every call, keeps each chat's transcript, and fails on request the way Telegram does:
 429 with `retry_after`, 403 "bot was blocked by the user", 502 for a network fault.
@@ -127,6 +127,11 @@ class FakeBotAPI:
             self._faults.setdefault(method, []).extend(
                 Fault(status, description, retry_after, chat_id) for _ in range(times)
             )
+
+    def heal(self) -> None:
+        """Every fault still waiting is dropped: Telegram works again."""
+        with self._lock:
+            self._faults.clear()
 
     def fail_with_flood_limit(self, method: str, retry_after: int, **kwargs: Any) -> None:
         self.fail(method, 429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after, **kwargs)
@@ -284,6 +289,15 @@ class FakeBotAPI:
                     message.reply_markup, message.buttons = markup, _buttons(markup)
                     return _message_json(message)
         raise _BadRequest("message to edit not found")
+
+    async def _deleteMessages(self, params: dict[str, Any]) -> bool:
+        """Telegram skips the messages it cannot find, and deletes only those under 48 hours old."""
+        chat_id, ids = int(params["chat_id"]), params.get("message_ids") or []
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+            raise _BadRequest("message_ids must hold 1 to 100 ids")
+        with self._lock:
+            self.chats[chat_id] = [m for m in self.chats.get(chat_id, []) if m.message_id not in set(map(int, ids))]
+        return True
 
     async def _sendChatAction(self, params: dict[str, Any]) -> bool:
         return True

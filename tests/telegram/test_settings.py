@@ -21,6 +21,11 @@ def test_polling_is_the_default_without_a_public_address():
     assert settings.status_line().startswith("Telegram: on, polling")
 
 
+def test_how_long_a_message_is_tried_before_it_is_given_up():
+    assert TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": "1:abc"}).give_up_after == 3600
+    assert TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_GIVE_UP_AFTER": "600"}).give_up_after == 600
+
+
 def test_a_webhook_address_chooses_webhook_mode_and_its_path_is_the_route():
     settings = TelegramSettings.from_env(
         {"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_URL": "https://chat.kommune.dk", "TELEGRAM_WEBHOOK_SECRET": SECRET}
@@ -46,6 +51,7 @@ def test_a_webhook_address_chooses_webhook_mode_and_its_path_is_the_route():
         ({"TELEGRAM_WEBHOOK_URL": "https://chat.kommune.dk/tg", "TELEGRAM_WEBHOOK_SECRET": SECRET + "!"}, "A-Z"),
         ({"TELEGRAM_MAX_BACKOFF": "lidt"}, "TELEGRAM_MAX_BACKOFF"),
         ({"TELEGRAM_MAX_BACKOFF": "-5"}, "TELEGRAM_MAX_BACKOFF must be at least"),
+        ({"TELEGRAM_GIVE_UP_AFTER": "0"}, "TELEGRAM_GIVE_UP_AFTER must be at least"),
     ],
 )
 def test_a_wrong_setting_is_named(env, complaint):

@@ -43,7 +43,13 @@ class TelegramChannel:
         self.service = service
         self.blocked: set[int] = set()  # chats whose citizen blocked the bot; nothing is sent there
         self.application = build_application(settings)
-        self.outbox = Outbox(self.application.bot, on_blocked=self.citizen_blocked, max_backoff=settings.max_backoff)
+        self.outbox = Outbox(
+            self.application.bot,
+            service.db,
+            on_blocked=self.citizen_blocked,
+            max_backoff=settings.max_backoff,
+            give_up_after=settings.give_up_after,
+        )
         self.citizens = CitizenHandlers(
             service,
             self.outbox,
@@ -111,7 +117,8 @@ class TelegramChannel:
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if self.ready.is_set():
-            await self.outbox.drain(_DRAIN_AT_STOP)  # what the assistant just said still reaches the citizen
+            # What the assistant just said reaches the citizen now; what does not is sent after the next start.
+            await self.outbox.drain(_DRAIN_AT_STOP)
         await self.outbox.close()
         if application.running:
             await application.stop()
@@ -157,7 +164,7 @@ class TelegramChannel:
         if chat_id in self.blocked:
             return
         self.blocked.add(chat_id)
-        self.outbox.forget(chat_id)
+        await self.outbox.forget(chat_id)
         conversation = await self.service.latest_for_user(CHANNEL, str(chat_id))
         if conversation is not None and conversation.state != ConversationState.CLOSED:
             await self.service.add_system_message(conversation.id, texts.BLOCKED_NOTE)

@@ -22,7 +22,9 @@ from bot.channels.telegram.chats import ChatGuards
 from bot.channels.telegram.outbox import Outbox, Outgoing
 from bot.channels.telegram.replies import CHANNEL, parse_button_data, plain_message
 from bot.gateway import texts as gateway_texts
+from bot.gateway.citizen_input import button_at
 from bot.gateway.conversations import DELETE_PAYLOAD, ConversationService, MessageRejected
+from bot.gateway.language import conversation_language
 from bot.gateway.sockets import too_long
 from bot.gateway.views import ConversationView
 from bot.store import ConversationState
@@ -115,7 +117,7 @@ class CitizenHandlers:
     async def start(self, update: Update, context: Context) -> None:
         """/start greets like the widget: a new conversation unless one is going on."""
         chat_id = _chat_id(update)
-        if not self._allowed(chat_id):
+        if not await self._allowed(chat_id):
             return
         async with self.chats.lock(chat_id):
             latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
@@ -124,7 +126,7 @@ class CitizenHandlers:
             elif latest.state == ConversationState.BOT:
                 await self.service.greet(latest)
             else:
-                self._tell(
+                await self._tell(
                     chat_id, texts.STILL_WAITING if latest.state == ConversationState.WAITING else texts.WITH_STAFF
                 )
 
@@ -135,13 +137,13 @@ class CitizenHandlers:
     async def text(self, update: Update, context: Context) -> None:
         message = _message(update)
         text = message.text or ""
-        if _DELETE_WORDS.match(text):
+        if _DELETE_WORDS.match(text) or text.strip() == DELETE_PAYLOAD:
             await self._delete_all(_chat_id(update))
             return
         command = _COMMAND.match(text)
         if command:
-            # Any other command is read as the word it is; Rasa would take "/word" for an intent.
-            text = f"{command.group(1)} {text[command.end():]}".strip()
+            # "/word@our_bot": the app's way of naming the bot; the service reads "/word" as plain words.
+            text = f"/{command.group(1)} {text[command.end():]}".strip()
         await self._receive(_chat_id(update), update.update_id, text)
 
     async def button(self, update: Update, context: Context) -> None:
@@ -149,17 +151,23 @@ class CitizenHandlers:
         chat = update.effective_chat
         if query is None:  # registered as a CallbackQueryHandler: there is always one
             raise ValueError(f"Telegram update {update.update_id} has no button press")
-        await self._answer(query)
         if chat is None or chat.type != ChatType.PRIVATE:
+            await self._answer(query)
             return
-        title, payload = await self._pressed(chat.id, query)
-        if title is None:
-            self._tell(chat.id, texts.BUTTON_GONE)
-            return
+        latest = await self.service.latest_for_user(CHANNEL, str(chat.id))
+        pressed = await self._pressed(latest, query)
         if isinstance(query.message, Message):
-            self.outbox.put(chat.id, Outgoing("remove_keyboard", message_id=query.message.message_id))
+            await self.outbox.put(chat.id, Outgoing("remove_keyboard", message_id=query.message.message_id))
+        if pressed is None:
+            # A keyboard of an earlier turn (or of a deleted conversation): Telegram shows the answer
+            # on the button itself; nothing goes to Rasa, which has moved on.
+            language = await asyncio.to_thread(self._language, latest.id) if latest is not None else "da"
+            await self._answer(query, texts.BUTTON_GONE[language])  # type: ignore[literal-required]
+            return
+        await self._answer(query)
+        title, payload = pressed
         if payload == DELETE_PAYLOAD:
-            self.outbox.put(chat.id, plain_message(texts.chosen(title)))
+            await self.outbox.put(chat.id, plain_message(texts.chosen(title)))
             await self._delete_all(chat.id)
             return
         await self._receive(chat.id, update.update_id, title, payload, echo=texts.chosen(title))
@@ -168,7 +176,7 @@ class CitizenHandlers:
         """Photos, voice notes, stickers, files: a kind answer, and staff see that something came."""
         message = _message(update)
         chat_id = _chat_id(update)
-        if not self._allowed(chat_id):
+        if not await self._allowed(chat_id):
             return
         async with self.chats.lock(chat_id):
             conversation = await self._conversation(chat_id)
@@ -195,14 +203,14 @@ class CitizenHandlers:
         echo: str | None = None,
         limited: bool = True,
     ) -> None:
-        if limited and not self._allowed(chat_id):
+        if limited and not await self._allowed(chat_id):
             return
         refusal = too_long(text, self.max_message_length)
         if refusal is not None:
-            self._tell(chat_id, refusal)
+            await self._tell(chat_id, refusal)
             return
         if echo:
-            self.outbox.put(chat_id, plain_message(echo))
+            await self.outbox.put(chat_id, plain_message(echo))
         async with self.chats.lock(chat_id):
             conversation = await self._conversation(chat_id)
             try:
@@ -210,35 +218,26 @@ class CitizenHandlers:
                     conversation.id, text, client_message_id=f"tg-{update_id}", rasa_payload=payload
                 )
             except MessageRejected as rejected:
-                self._tell(chat_id, rejected.text)
+                await self._tell(chat_id, rejected.text)
 
     async def _conversation(self, chat_id: int) -> ConversationView:
         latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
         return latest or await self.service.start(CHANNEL, str(chat_id), greet=False)
 
-    async def _pressed(self, chat_id: int, query: CallbackQuery) -> tuple[str | None, str | None]:
-        """The pressed button's title and payload, from the stored message it belongs to.
-
-        A button whose message is gone (the conversation was deleted) still counts by its title.
-        """
-        shown = None
-        if isinstance(query.message, Message) and query.message.reply_markup is not None:
-            for row in query.message.reply_markup.inline_keyboard:
-                for button in row:
-                    if button.callback_data == query.data:
-                        shown = button.text
+    async def _pressed(self, latest: ConversationView | None, query: CallbackQuery) -> tuple[str, str | None] | None:
+        """The pressed button's title and payload, if it is on offer: a button of the assistant's
+        latest turn, or "Slet min samtale" of any message of the conversation (as in the widget)."""
         place = parse_button_data(query.data)
-        latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
-        if place is not None and latest is not None:
-            message_id, index = place
-            found = await self.service.history(latest.id, after_id=message_id - 1, limit=1)
-            if found and found[0].id == message_id and index < len(found[0].buttons):
-                stored = found[0].buttons[index]
-                return stored["title"], stored["payload"] or None
-        return shown, None
+        if place is None or latest is None:
+            return None
+        button, on_offer = await asyncio.to_thread(button_at, self.service.db, latest.id, *place)
+        if button is None or not (on_offer or button["payload"] == DELETE_PAYLOAD):
+            return None
+        return button["title"], button["payload"] or None
 
     async def _delete_all(self, chat_id: int) -> None:
-        """Delete every conversation this chat has had with us, here and in Rasa's tracker."""
+        """Delete every conversation this chat has had with us, here and in Rasa's tracker, and the
+        bot's messages in the chat where Telegram allows it (those under 48 hours old)."""
         deleted = 0
         async with self.chats.lock(chat_id):
             while deleted < _MAX_CONVERSATIONS_DELETED:
@@ -247,22 +246,29 @@ class CitizenHandlers:
                     break
                 await self.service.delete(latest.id)
                 deleted += 1
-        self._tell(chat_id, texts.DELETED if deleted else texts.NOTHING_TO_DELETE)
+        # The bot's messages in the chat go too, before the notice that says so.
+        await self.outbox.put(chat_id, Outgoing("delete_history"))
+        await self._tell(chat_id, texts.DELETED if deleted else texts.NOTHING_TO_DELETE)
 
-    def _allowed(self, chat_id: int) -> bool:
+    async def _allowed(self, chat_id: int) -> bool:
         if self.chats.allow(chat_id):
             return True
-        self._tell(chat_id, gateway_texts.RATE_LIMITED)
+        await self._tell(chat_id, gateway_texts.RATE_LIMITED)
         return False
 
-    def _tell(self, chat_id: int, text: str) -> None:
+    async def _tell(self, chat_id: int, text: str) -> None:
         """A notice for this citizen only, not part of the conversation (like the widget's errors)."""
-        self.outbox.put(chat_id, plain_message(text))
+        await self.outbox.put(chat_id, plain_message(text))
+
+    def _language(self, conversation_id: str) -> str:
+        with self.service.db.session() as session:
+            return conversation_language(session, conversation_id)
 
     @staticmethod
-    async def _answer(query: CallbackQuery) -> None:
-        # Only stops the spinner on the button: worth one try, never worth holding the citizen up.
+    async def _answer(query: CallbackQuery, text: str | None = None) -> None:
+        # Stops the spinner on the button (and shows `text` briefly): worth one try, never worth
+        # holding the citizen up.
         try:
-            await query.answer()
+            await query.answer(text)
         except TelegramError as error:
             logger.info("Could not answer a Telegram button press: %s", error)

@@ -1,7 +1,8 @@
 """From conversation events to the citizen's Telegram chat: the assistant's answers, staff replies,
 the gateway's own notices and typing, each rendered in Telegram's shapes and queued in the chat's outbox.
 
-Event handlers run inline in the code that changed the conversation, so they only queue.
+Event handlers run inline in the code that changed the conversation, so they only queue (one
+INSERT each, so what was queued survives a restart).
 """
 from __future__ import annotations
 
@@ -89,12 +90,12 @@ class ChatReplies:
         if chat_id is None or event.message.sender == Sender.CITIZEN:
             return
         for item in render(event.message):
-            self.outbox.put(chat_id, item)
+            await self.outbox.put(chat_id, item, event.conversation.id)
 
     async def typing_changed(self, event: TypingChanged) -> None:
         chat_id = self._chat(event.conversation.channel, event.conversation.channel_user_id)
         if chat_id is not None and event.on and event.who in ("bot", "staff"):
-            self.outbox.put(chat_id, Outgoing("typing"))
+            await self.outbox.put(chat_id, Outgoing("typing"))
 
     def _chat(self, channel: str, user_id: str) -> int | None:
         if channel != CHANNEL:

@@ -29,6 +29,7 @@ class TelegramSettings:
     webhook_secret: str = ""
     api_url: str = "https://api.telegram.org"  # another for a self-hosted Bot API server (or tests)
     max_backoff: float = 30.0  # the longest pause between two tries of a failed send
+    give_up_after: float = 3600.0  # a message not through this long after it was queued is given up
     poll_timeout: int = 30  # seconds one getUpdates call waits for news (polling mode)
 
     @property
@@ -68,6 +69,7 @@ class TelegramSettings:
             webhook_secret=secret,
             api_url=(env.get("TELEGRAM_API_URL", "").strip() or cls.api_url).rstrip("/"),
             max_backoff=env_number(env, "TELEGRAM_MAX_BACKOFF", 30.0, 0.1),
+            give_up_after=env_number(env, "TELEGRAM_GIVE_UP_AFTER", 3600.0, 1.0),
         )
 
     def status_line(self) -> str:

@@ -54,11 +54,15 @@ def staff_label(first_name: str | None) -> str:
 
 CHOOSE = "Vælg en af mulighederne:"
 DELETED = (
-    "Din samtale er slettet hos os. Beskederne her i Telegram kan du selv slette i appen. "
-    "Skriv igen, hvis du vil spørge om noget nyt."
+    "Din samtale er slettet hos os. Vores beskeder her i chatten fra de sidste to døgn er også slettet. "
+    "Dine egne beskeder og ældre beskeder kan du selv slette i appen. Skriv igen, hvis du vil spørge om noget nyt."
 )
 NOTHING_TO_DELETE = "Der er ingen samtale at slette."
-BUTTON_GONE = "Den knap virker ikke længere. Skriv dit spørgsmål i stedet."
+# Shown on a pressed button of an earlier message (Telegram allows 200 characters there).
+BUTTON_GONE: Said = {
+    "da": "Den knap hører til en tidligere besked. Brug de nyeste knapper, eller skriv dit spørgsmål.",
+    "en": "That button belongs to an earlier message. Use the newest buttons, or write your question.",
+}
 STILL_WAITING = "Du er i kø til en medarbejder. Skriv gerne videre imens. Medarbejderen læser det hele."
 WITH_STAFF = "Du skriver med en medarbejder. Skriv bare videre."
 # For staff only: the citizen never sees it, because it is written when nothing reaches them any more.

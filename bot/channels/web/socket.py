@@ -5,8 +5,9 @@ Client to gateway:
   {"type": "start"}                                        open a conversation; the assistant greets
   {"type": "message", "client_id": str, "text": str, "payload": str|null}   payload: a button's;
       taken only from a button the assistant (or the gateway) showed since the citizen last wrote,
-      else the message counts as its text typed. Typed text starting with "/" reaches Rasa as plain
-      words, never as an intent command; "/delete_conversation" deletes, button or typed.
+      else the message counts as its text typed (bot/gateway/citizen_input.py). Typed text starting
+      with "/" reaches Rasa as plain words, never as an intent command; "/delete_conversation"
+      deletes, button or typed.
   {"type": "typing", "on": bool}      {"type": "delete"}      {"type": "ping"}
 Gateway to client:
   {"type": "welcome", "conversation_id": str|null, "state": str|null, "max_length": int}
@@ -38,6 +39,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bot.channels.web.limits import ConnectionRefusal, WidgetLimits
 from bot.gateway import texts
+from bot.gateway.citizen_input import payload_on_offer
 from bot.gateway.conversations import DELETE_PAYLOAD, ConversationNotFound, ConversationService, MessageRejected
 from bot.gateway.delivery import Delivery, conversation_topic
 from bot.gateway.language import conversation_language
@@ -53,7 +55,7 @@ from bot.gateway.sockets import (
     too_long,
 )
 from bot.gateway.views import ConversationView
-from bot.store import Database, Message, Sender
+from bot.store import Database, Message
 from bot.store.models import CONVERSATION_ID
 
 logger = logging.getLogger(__name__)
@@ -63,9 +65,6 @@ LANGUAGE_SWITCH_PAYLOADS = frozenset({'/change_language{"language":"da"}', '/cha
 
 CHANNEL = "web"
 _ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # matched whole: "$" would let a trailing newline through
-# How far back to look for the buttons on offer; one turn of the assistant is a handful of messages.
-_LATEST_TURN = 50
-_LEADING_SLASHES = re.compile(r"^[\s/]+")
 
 
 class Unreadable(Enum):
@@ -228,15 +227,10 @@ class WidgetConnection:
         rasa_payload = payload or None
         if rasa_payload is not None and rasa_payload != DELETE_PAYLOAD and rasa_payload not in LANGUAGE_SWITCH_PAYLOADS:
             db = self.service.db
-            if not await asyncio.to_thread(_button_on_offer, db, conversation.id, rasa_payload, client_id):
+            if not await asyncio.to_thread(payload_on_offer, db, conversation.id, rasa_payload, client_id):
                 # A button nobody showed (forged, or from an old page): read its title as typed text.
                 logger.info("Widget %s sent a button payload that was not on offer", conversation.id)
                 rasa_payload = None
-        if rasa_payload is None and text.strip() != DELETE_PAYLOAD:
-            rasa_payload = _as_plain_words(text)
-            if rasa_payload == "":
-                await self._error("empty", texts.EMPTY_MESSAGE, client_id)
-                return
         try:
             received = await self.service.receive(
                 conversation.id, text, client_message_id=client_id, rasa_payload=rasa_payload
@@ -334,39 +328,6 @@ def _newest_message_id(db: Database, conversation_id: str) -> int:
     with db.session() as session:
         newest = session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id))
         return newest or 0
-
-
-def _button_on_offer(db: Database, conversation_id: str, payload: str, client_id: str | None) -> bool:
-    """Whether `payload` is a button's in the messages since the citizen last wrote (what the widget
-    still shows), or the message is one already stored (a resend after a lost connection)."""
-    with db.session() as session:
-        if client_id:
-            stored = select(Message.id).where(
-                Message.conversation_id == conversation_id, Message.client_message_id == client_id
-            )
-            if session.scalar(stored) is not None:
-                return True
-        latest = session.scalars(
-            select(Message)
-            .where(Message.conversation_id == conversation_id)
-            .order_by(Message.id.desc())
-            .limit(_LATEST_TURN)
-        )
-        for message in latest:
-            if message.sender == Sender.CITIZEN:
-                return False
-            buttons = (message.payload or {}).get("buttons") or []
-            if any(isinstance(b, dict) and str(b.get("payload", "")) == payload for b in buttons):
-                return True
-    return False
-
-
-def _as_plain_words(text: str) -> str | None:
-    """What Rasa gets for typed text that starts with "/", which Rasa would read as an intent and
-    entities ("/book_helper{...}"): the same words without the slashes. None: the text is fine as it is."""
-    if not text.lstrip().startswith("/"):
-        return None
-    return _LEADING_SLASHES.sub("", text).strip()
 
 
 def _for_citizen(message: dict[str, Any]) -> dict[str, Any]:
