@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # (part, substrings of a frame's "function (file:line)"), in order of precedence: a sample counts for
@@ -45,6 +45,16 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("event loop", ("asyncio/", "uvloop", "selectors")),
 )
 OTHER = "other"
+# Where a thread waits with nothing to do: py-spy's idle detection misses some of these (a thread pool
+# worker blocked on its queue, an event loop in epoll), and a sample there is no CPU time spent.
+IDLE_FRAMES = (
+    "_worker (concurrent/futures/thread.py",
+    "serve (sanic/server/runners.py",
+    "asyncio_run (uvicorn/",
+    "run_forever (asyncio/",
+    "select (selectors.py",
+    "wait (threading.py",
+)
 
 
 @dataclass
@@ -52,6 +62,7 @@ class ProcessProfile:
     name: str
     cpu_seconds: float
     samples: Counter[str]
+    functions: Counter[str] = field(default_factory=Counter)  # the innermost frame's function, by samples
 
     def milliseconds_per_message(self, messages: int) -> float:
         return 1000 * self.cpu_seconds / messages if messages else float("nan")
@@ -109,16 +120,30 @@ def part_of(stack: str) -> str:
     return OTHER
 
 
-def read_raw(path: Path) -> Counter[str]:
-    """py-spy's raw (collapsed) output, one "frame;frame;... count" per line, counted by part."""
+def read_raw(path: Path) -> tuple[Counter[str], Counter[str]]:
+    """py-spy's raw (collapsed) output, one "frame;frame;... count" per line: samples by part, and by
+    the function that was running (the innermost frame, its path shortened to what follows
+    site-packages or the project)."""
     parts: Counter[str] = Counter()
+    functions: Counter[str] = Counter()
     if not path.exists():
-        return parts
+        return parts, functions
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if stack and count.isdigit():
+            if any(idle in stack.rsplit(";", 1)[-1] for idle in IDLE_FRAMES):
+                continue
             parts[part_of(stack)] += int(count)
-    return parts
+            functions[_short(stack.rsplit(";", 1)[-1])] += int(count)
+    return parts, functions
+
+
+def _short(frame: str) -> str:
+    for marker in ("site-packages/", "/work/", "/lib/python3"):
+        if marker in frame:
+            name, _, where = frame.partition(" (")
+            return f"{name} ({where.rsplit(marker, 1)[-1]}"
+    return frame
 
 
 class Recording:
@@ -143,7 +168,6 @@ class Recording:
                     "--format",
                     "raw",
                     "--subprocesses",
-                    "--nonblocking",
                     "--output",
                     str(self.outputs[name]),
                 ],
@@ -162,13 +186,18 @@ class Recording:
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 process.kill()
-        return [ProcessProfile(name, used[name], read_raw(self.outputs[name])) for name in self.pids]
+        return [ProcessProfile(name, used[name], *read_raw(self.outputs[name])) for name in self.pids]
 
 
-def report(profiles: list[ProcessProfile], messages: int, parts_shown: int = 6) -> list[str]:
+def report(profiles: list[ProcessProfile], messages: int, parts_shown: int = 6, functions_shown: int = 6) -> list[str]:
     lines = [f"CPU time per message, from {messages} messages (py-spy samples split each process's time):"]
     for profile in profiles:
         lines.append(f"  {profile.name:<12} {profile.milliseconds_per_message(messages):6.1f} ms")
         for part, share, milliseconds in profile.split(messages)[:parts_shown]:
             lines.append(f"      {milliseconds:6.1f} ms  {share:4.0%}  {part}")
+        total = sum(profile.functions.values())
+        if total:
+            lines.append("      running most often:")
+            for function, count in profile.functions.most_common(functions_shown):
+                lines.append(f"        {count / total:4.0%}  {function}")
     return lines
