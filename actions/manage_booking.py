@@ -107,6 +107,13 @@ def _action_in(text: str) -> str | None:
     return None
 
 
+def _form_is_asking(tracker: Tracker) -> bool:
+    """Whether the form has asked its first question. When Rasa activates the form, the loop is
+    already active in the tracker it sends for validation, but nothing has been asked yet: that is
+    when "aflys min tid" may pick the conversation's one booking and the wish to cancel."""
+    return tracker.get_slot("requested_slot") is not None
+
+
 class ValidateManageBookingForm(UsesBookingContext, FormValidationAction):
     def name(self) -> str:
         return "validate_manage_booking_form"
@@ -134,7 +141,7 @@ class ValidateManageBookingForm(UsesBookingContext, FormValidationAction):
         code = normalise_reference(tracker.latest_message.get("text") or "")
         if code:
             return {"manage_reference": code}
-        if tracker.active_loop_name == "manage_booking_form":
+        if _form_is_asking(tracker):
             return {}
         try:
             mine = self.context.bookings.bookings_for_conversation(tracker.sender_id)
@@ -146,7 +153,7 @@ class ValidateManageBookingForm(UsesBookingContext, FormValidationAction):
     async def extract_manage_action(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot("manage_action") or tracker.active_loop_name == "manage_booking_form":
+        if tracker.get_slot("manage_action") or _form_is_asking(tracker):
             return {}
         action = _action_in(tracker.latest_message.get("text") or "")
         return {"manage_action": action} if action else {}

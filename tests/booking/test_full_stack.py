@@ -120,9 +120,8 @@ async def book_and_cancel(stack) -> tuple[str, str, str]:
         assert "Skriv bestillingsnummeret" in texts(asked), texts(asked)
         asked = await chat.say(f"min kode er {code[1].lower()}")
         assert "telefonnummer" in texts(asked), texts(asked)
-        choice = await chat.say("20 30 40 50")
-        assert "aflyse eller flytte" in texts(choice), texts(choice)
-        confirm = await chat.say("Aflys tiden", "Aflys tiden")
+        # "Aflys min tid" said what to do, so the form does not ask "aflyse eller flytte?".
+        confirm = await chat.say("20 30 40 50")
         assert "Vil du aflyse din tid" in texts(confirm), texts(confirm)
         done = await chat.say("Ja, aflys tiden", "/affirm")
         return code[1], said, texts(done)
@@ -156,5 +155,44 @@ def test_book_a_callback_and_cancel_it_with_the_code(stack):
             booking = session.query(Booking).filter_by(reference=code).one()
             assert booking.status == BookingStatus.CANCELLED and booking.phone == "20304050"
             assert "Borgeren bad om en tid" in booking.summary
+    finally:
+        database.dispose()
+
+
+async def book_a_callback(chat: Chat) -> str:
+    """The booking form from the offer to the confirmation; returns the bestillingsnummer."""
+    await chat.say("Jeg vil gerne have en tid")
+    await chat.say("Ring mig op", "/choose_callback")
+    times = await chat.say("MitID", "MitID")
+    first = button(times)
+    await chat.say(first["title"], first["payload"])
+    await chat.say("Mette")
+    await chat.say("20 30 40 50")
+    confirmation = await chat.say("Ja, bestil tiden", "/affirm")
+    code = re.search(r"Dit bestillingsnummer er ([A-Z0-9]{3}-[A-Z0-9]{3})\.", texts(confirmation))
+    assert code, texts(confirmation)
+    return code[1]
+
+
+async def book_then_cancel_in_the_same_conversation(stack) -> tuple[str, str, str]:
+    url = stack.gateway_url.replace("http", "ws") + "/ws"
+    async with websockets.connect(url, origin=stack.gateway_url) as ws:
+        chat = await open_chat(stack, ws)
+        code = await book_a_callback(chat)
+        confirm = await chat.say("Jeg vil gerne aflyse min tid")
+        done = await chat.say("Ja, aflys tiden", "/affirm")
+        return code, texts(confirm), texts(done)
+
+
+def test_the_one_booking_of_this_conversation_is_cancelled_without_its_code(stack):
+    code, confirm, done = asyncio.run(book_then_cancel_in_the_same_conversation(stack))
+    # The citizen just booked it here: no bestillingsnummer, no phone number, straight to the question.
+    assert "Skriv bestillingsnummeret" not in confirm, confirm
+    assert "Vil du aflyse din tid" in confirm, confirm
+    assert "er aflyst" in done, done
+    database = Database(stack.database_url)
+    try:
+        with database.session() as session:
+            assert session.query(Booking).filter_by(reference=code).one().status == BookingStatus.CANCELLED
     finally:
         database.dispose()

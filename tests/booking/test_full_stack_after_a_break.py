@@ -76,18 +76,17 @@ async def book_leave_and_cancel(stack) -> tuple[str, list[str]]:
         assert chat.conversation_id
         move_back(stack.database_url, chat.conversation_id, BREAK_SECONDS)
 
-        await chat.say("Aflys min tid")  # asks for the code
-        answers = [texts(await chat.say(code[1]))]
+        # The conversation's one booking is found without its code, but after the break the phone
+        # number must be given again; "aflys" already said what to do.
+        answers = [texts(await chat.say("Aflys min tid"))]
         answers.append(texts(await chat.say("20 30 40 50")))
-        answers.append(texts(await chat.say("Aflys tiden", "Aflys tiden")))
         answers.append(texts(await chat.say("Ja, aflys tiden", "/affirm")))
         return code[1], answers
 
 
 def test_after_a_break_the_same_conversation_needs_the_phone_number_to_cancel(stack):
-    code, (asked, choice, confirm, done) = asyncio.run(book_leave_and_cancel(stack))
+    code, (asked, confirm, done) = asyncio.run(book_leave_and_cancel(stack))
     assert "telefonnummer" in asked, asked
-    assert "aflyse eller flytte" in choice, choice
     assert "Vil du aflyse din tid" in confirm, confirm
     assert "er aflyst" in done, done
     database = Database(stack.database_url)
