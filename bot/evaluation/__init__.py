@@ -1,5 +1,5 @@
 """NLU evaluation on the held-out split: accuracy, macro F1 and parse latency, per section."""
-from bot.evaluation.heldout import HELDOUT_DIR, SECTIONS, load_heldout, load_sections
+from bot.evaluation.heldout import HELDOUT_DIR, SECTIONS, load_heldout, load_sections, score_by_section
 from bot.evaluation.scoring import IntentScores, load_examples, parse_all, score
 
 __all__ = [
@@ -11,4 +11,5 @@ __all__ = [
     "load_sections",
     "parse_all",
     "score",
+    "score_by_section",
 ]

@@ -18,9 +18,8 @@ from datetime import date
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT
-from bot.evaluation.heldout import load_sections
+from bot.evaluation.heldout import load_sections, score_by_section
 from bot.evaluation.noise import SEED, make_noisy
-from bot.evaluation.scoring import parse_all, score
 from bot.training import train
 
 # name -> (slug, config, NLU only?)
@@ -45,7 +44,7 @@ def main() -> None:
 
     sections = load_sections()
     whole = [example for examples in sections.values() for example in examples]
-    splits = {**sections, "noisy copy": make_noisy(whole), "whole": whole}
+    noisy = make_noisy(whole)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or Path(scratch)
@@ -56,8 +55,7 @@ def main() -> None:
                 out / slug, config=config, data=PROJECT_ROOT / "data" / "nlu" if nlu_only else PROJECT_ROOT / "data",
                 nlu_only=nlu_only, model_name=slug, cache_dir=Path(scratch) / f"cache-{slug}",
             )
-            for split, examples in splits.items():
-                result = score(examples, parse_all(model, [text for text, _ in examples]))
+            for split, result in score_by_section(model, sections, noisy).items():
                 rows.append((name, split, result, seconds))
 
     counts = ", ".join(f"{name} {len(examples)}" for name, examples in sections.items())

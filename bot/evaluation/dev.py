@@ -98,8 +98,8 @@ def main() -> None:
             print(f"| {name} | {result.count} | {result.accuracy:.3f} | {result.top_intent_accuracy:.3f} "
                   f"| {result.fallback_rate:.3f} |")
         # The dev split's misses may be read (it is not the held-out split): they show what goes wrong.
-        for (text, intent), (result, _) in zip(dev_long, parse_all(model, [t for t, _ in dev_long]), strict=True):
-            predicted = (result.get("intent") or {}).get("name")
+        for (text, intent), (message, _) in zip(dev_long, parse_all(model, [t for t, _ in dev_long]), strict=True):
+            predicted = (message.get("intent") or {}).get("name")
             if predicted != intent:
                 print(f"  long miss: {intent} -> {predicted}: {text}")
 

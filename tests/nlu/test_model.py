@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain_files import load_domain_dict
-from bot.evaluation import load_examples, load_sections, parse_all, score
+from bot.evaluation import load_examples, load_sections, parse_all, score_by_section
 from bot.evaluation.noise import make_noisy
 from bot.nlu.normaliser import DanishNormaliser, danish_lexicon
 from tests.support.services import unavailable
@@ -34,11 +34,7 @@ def heldout_scores(trained_model):
     """Scores on the whole held-out split, each of its sections, and the noisy copy of the whole."""
     sections = load_sections()
     whole = [example for examples in sections.values() for example in examples]
-    parts = {**sections, "noisy copy": make_noisy(whole), "whole": whole}
-    return {
-        name: score(examples, parse_all(trained_model, [text for text, _ in examples]))
-        for name, examples in parts.items()
-    }
+    return score_by_section(trained_model, sections, make_noisy(whole))
 
 
 @pytest.mark.parametrize("part", list(BARS))
