@@ -49,7 +49,9 @@ def split(data: Path = DATA) -> tuple[Examples, Examples, Examples]:
                 dev_long.append(example)
             else:
                 dev_short.append(example)
-    return training, dev_long, dev_short
+    # A sentence the training data holds twice (in two files) must not be trained on through its other copy.
+    set_aside = set(dev_long + dev_short)
+    return [example for example in training if example not in set_aside], dev_long, dev_short
 
 
 def long_examples(data: Path = DATA) -> set[tuple[str, str]]:
