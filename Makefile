@@ -56,7 +56,7 @@ test-fast: $(SPACY) ## The tests without a trained model, a browser, the full st
 test: setup browser-deps ## Set up and run the whole test suite
 	$(PY) -m pytest
 
-eval: setup ## Intent accuracy and macro F1 on the held-out split, clean and noisy, Danish vs default pipeline
+eval: setup ## Intent accuracy and macro F1 per held-out section (short, long, voice, English, noisy), Danish vs default pipeline
 	$(PY) -m bot.evaluation
 
 bench: train ## Speed and memory against a stock Rasa bot, also on PostgreSQL + Redis with 2 Rasa workers

@@ -30,11 +30,10 @@ import aiohttp
 
 from bot.config import PROJECT_ROOT
 from bot.devstack import running_stack
-from bot.evaluation.scoring import load_examples
+from bot.evaluation.heldout import load_heldout
 from bot.stock_bot import running_stock_bot, stock_model
 from bot.training import MODEL_NAME
 
-HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
 REPLY_TIMEOUT = 30.0
 # A citizen reads the answer before writing again, and the widget's rate limit expects that pace.
 WIDGET_PAUSE = 1.3
@@ -314,7 +313,7 @@ def main() -> None:
             profile_widget_path(stack, texts, Path(scratch) / "profile", args.seconds)
         return
 
-    texts = [text for text, _ in load_examples(HELDOUT)]
+    texts = [text for text, _ in load_heldout()]
     stock = stock_model()
     print(
         f"\nBorgerhjælp benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {len(texts)} held-out sentences as input,"

@@ -10,17 +10,16 @@ from pathlib import Path
 
 import yaml
 
-from bot.evaluation import load_examples
+from bot.evaluation import load_examples, load_heldout
 from bot.learning import inbox, lease
 from bot.store import audit
 from bot.store.models import utcnow
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
 
 
 def test_export_writes_the_kept_examples_redacted_without_held_out_sentences(db, admin_id, tmp_path):
-    first_heldout_text, first_heldout_intent = load_examples(HELDOUT)[0]
+    first_heldout_text, first_heldout_intent = load_heldout()[0]
     inbox.keep_example(db, "min app siger spærret cpr 010190-1234", "mitid_blocked", admin_id)
     inbox.keep_example(db, "hvad bliver vejret i morgen", "out_of_scope", admin_id)
     inbox.keep_example(db, first_heldout_text, first_heldout_intent, admin_id)

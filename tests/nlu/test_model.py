@@ -1,18 +1,25 @@
-"""The model trained in this test run, scored on the held-out split it never saw."""
+"""The model trained in this test run, scored on the held-out split it never saw, section by section."""
 import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.domain_files import load_domain_dict
-from bot.evaluation import load_examples, parse_all, score
+from bot.evaluation import load_examples, load_sections, parse_all, score_by_section
+from bot.evaluation.noise import make_noisy
 from bot.nlu.normaliser import DanishNormaliser, danish_lexicon
 from tests.support.services import unavailable
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
 CONTRACT = PROJECT_ROOT.parent / "shared" / "design" / "intents.md"
+
+# The bars on the full model's held-out accuracy (README, "Evaluation"). Issue 10's target is 0.93 on
+# the whole split and 0.90 on long, English and noisy. Measured on 2026-11-28 the full model reaches
+# whole 0.897, short 0.917, long 0.888, English 0.811, noisy 0.865: the section bars are those figures
+# less about 2.5 points for training randomness (a section has 98-122 examples, one is ~1 point). The
+# whole split keeps the earlier bar of 0.90, which the model misses by three sentences of 788: a
+# known gap (README), not a bar to lower.
+BARS = {"whole": 0.90, "short": 0.89, "long": 0.86, "english": 0.78, "noisy copy": 0.84}
 
 
 def contract_intents() -> set[str]:
@@ -27,12 +34,15 @@ def contract_intents() -> set[str]:
 
 @pytest.fixture(scope="module")
 def heldout_scores(trained_model):
-    examples = load_examples(HELDOUT)
-    return score(examples, parse_all(trained_model, [text for text, _ in examples]))
+    """Scores on the whole held-out split, each of its sections, and the noisy copy of the whole."""
+    sections = load_sections()
+    whole = [example for examples in sections.values() for example in examples]
+    return score_by_section(trained_model, sections, make_noisy(whole))
 
 
-def test_heldout_accuracy_is_at_least_090(heldout_scores):
-    assert heldout_scores.accuracy >= 0.90, heldout_scores
+@pytest.mark.parametrize("part", list(BARS))
+def test_heldout_accuracy_reaches_its_bar(heldout_scores, part):
+    assert heldout_scores[part].accuracy >= BARS[part], heldout_scores[part]
 
 
 def test_every_contract_intent_is_in_the_domain_and_trained_on_enough_data():
@@ -44,12 +54,15 @@ def test_every_contract_intent_is_in_the_domain_and_trained_on_enough_data():
 
 
 def test_heldout_split_covers_every_contract_intent_and_is_never_trained_on():
-    heldout = load_examples(HELDOUT)
+    sections = load_sections()
+    heldout = [example for examples in sections.values() for example in examples]
     # Compared as the model sees them: "hjaelp" and "hjælp!" are the same sentence once normalised.
     as_model_sees = model_view()
     training = {as_model_sees(text) for text, _ in load_examples_from(PROJECT_ROOT / "data" / "nlu")}
     for intent in contract_intents():
         assert sum(1 for _, name in heldout if name == intent) >= 8, intent
+        # Long messages are where a topic is easiest to miss, so every topic has its own there.
+        assert any(name == intent for _, name in sections["long"]), intent
     assert not [text for text, _ in heldout if as_model_sees(text) in training]
 
 
