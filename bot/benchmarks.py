@@ -307,7 +307,7 @@ def main() -> None:
     if not args.model.exists():
         raise SystemExit(f"No model at {args.model}: run `make train` first.")
     if args.profile_only:
-        texts = [text for text, _ in load_examples(HELDOUT)]
+        texts = [text for text, _ in load_heldout()]
         with tempfile.TemporaryDirectory() as scratch, running_stack(args.model, Path(scratch)) as stack:
             closed_loop(stack.rasa_url, texts[:5], 1, 60)  # warm-up
             profile_widget_path(stack, texts, Path(scratch) / "profile", args.seconds)
