@@ -54,7 +54,7 @@ test-fast: $(SPACY) ## The tests without a trained model, a browser, the full st
 	$(PY) -m pytest -m "not (model or browser or full_stack or scaleout)"
 
 test: setup browser-deps ## Set up and run the whole test suite
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=30
 
 eval: setup ## Intent accuracy and macro F1 per held-out section (short, long, voice, English, noisy), Danish vs default pipeline
 	$(PY) -m bot.evaluation
