@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy import text as sql_text
 
 from bot.booking.summary import QUOTES_DELETED, summarise
@@ -299,3 +299,18 @@ def test_sqlite_files_and_their_folder_are_for_their_owner_only(tmp_path):
         for file in files:
             assert file.stat().st_mode & 0o077 == 0, file
     db.dispose()
+
+
+def test_a_sqlite_database_keeps_its_connections_and_every_one_has_the_pragmas(tmp_path):
+    # A new connection per session (SQLAlchemy 1.4's NullPool for files) ran four pragmas every time.
+    db = Database(f"sqlite:///{tmp_path / 'pooled.db'}")
+    opened = []
+    event.listen(db.engine, "connect", lambda connection, record: opened.append(connection))
+    try:
+        for _ in range(5):
+            with db.session() as session:
+                assert session.execute(sql_text("PRAGMA secure_delete")).scalar() == 1
+                assert session.execute(sql_text("PRAGMA foreign_keys")).scalar() == 1
+        assert len(opened) == 1
+    finally:
+        db.dispose()
