@@ -4,7 +4,8 @@ Rasa 3.6 takes the token only as `--auth-token`. A process's command line can be
 user of the machine (`ps`, /proc/<pid>/cmdline); its environment only by its owner. So `python -m
 bot run` starts `python -m bot.rasa_launch run ...` with `RASA_TOKEN` in the environment, and this
 module adds `--auth-token` to Rasa's own argument list inside the process, where `ps` does not see
-it, then takes the variable out of the environment so nothing Rasa starts inherits it.
+it, then takes the variable out of the environment so nothing Rasa starts inherits it. It also
+installs bot.rasa_speedups (work Rasa repeats on every action call, done once).
 """
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ def main() -> None:
         raise SystemExit("RASA_TOKEN is not set: Rasa's HTTP API would be open to anyone on the machine.")
     sys.argv = ["rasa", *rasa_arguments(sys.argv[1:], token)]
     from rasa.__main__ import main as run_rasa
+
+    from bot import rasa_speedups
+
+    rasa_speedups.install()
 
     run_rasa()
 
