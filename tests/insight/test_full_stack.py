@@ -31,6 +31,7 @@ from tests.booking.test_full_stack import button, open_chat, texts
 from tests.browser.test_console_full_stack import always_open
 from tests.console.support import PASSWORD, sign_in
 from tests.support.stack import running_stack
+from tests.support.unreadable import UNREADABLE
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -64,8 +65,8 @@ async def answered(url: str, origin: str) -> None:
         await chat.say(yes["title"], yes["payload"])
 
 
-# Read as nlu_fallback by the trained model (tests/learning/test_train_gate_swap.py relies on it too).
-GIBBERISH = ("xqzv blorp fnark", "помогите мне пожалуйста")
+# Not understood, by rule (tests/support/unreadable.py).
+GIBBERISH = UNREADABLE
 
 
 async def not_understood_twice(url: str, origin: str) -> None:

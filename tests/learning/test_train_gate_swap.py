@@ -28,10 +28,11 @@ from bot.store.models import AuditEntry
 from tests.booking.test_full_stack import button, open_chat, texts
 from tests.console.support import PASSWORD, sign_in
 from tests.support.stack import running_stack
+from tests.support.unreadable import UNREADABLE
 
 TRAINING_TIMEOUT = 2400.0  # training, scoring and the conversation tests on a busy 2-core machine
 # Two messages the model cannot understand: letters it has no word for, and text with no Latin letter.
-GIBBERISH = ("xqzv blorp fnark", "помогите мне пожалуйста")
+GIBBERISH = UNREADABLE
 QUESTION = "jeg har glemt min adgangskode til mitid"
 
 
