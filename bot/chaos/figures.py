@@ -1,0 +1,128 @@
+"""The figures of a chaos run, from the database, Rasa's tracker and what the clients received.
+
+For every message a citizen sent (its text is unique in its conversation):
+- stored: how many citizen messages with its text the gateway's `messages` table holds (once is right);
+- taken by Rasa: how many `user` events with its text Rasa's tracker (`events`) holds;
+- answered: stored, marked `sent` (Rasa's reply was stored in the same transaction) and taken by Rasa;
+- answered once: stored once and taken by Rasa once;
+- told "delayed": after it was stored, the gateway's "cannot answer right now" notice came before
+  the assistant's next reply;
+- lost: never stored, or stored and still not answered (nor handed to staff) when the run ended;
+- doubled: stored more than once, or taken by Rasa more than once (the citizen got two answers).
+Apart from those, per conversation: replies (the assistant's and the gateway's messages) stored but
+never shown to the citizen: for the widget, ids the client never received; for Telegram, texts that
+never reached the chat.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from bot.chaos.citizens import Citizen, delayed
+from bot.store import Conversation, Database, Message
+from bot.store.rasa_events import event_json, events
+
+
+@dataclass
+class Figures:
+    sent: int = 0
+    stored_once: int = 0
+    answered_once: int = 0
+    told_delayed: int = 0
+    lost: int = 0
+    doubled: int = 0
+    to_staff: int = 0
+    replies_not_shown: int = 0
+    details: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [
+            f"  messages sent                        {self.sent:6d}",
+            f"  stored once                          {self.stored_once:6d}",
+            f"  answered once                        {self.answered_once:6d}",
+            f"  told \"delayed\"                       {self.told_delayed:6d}",
+            f"  lost                                 {self.lost:6d}",
+            f"  doubled                              {self.doubled:6d}",
+            f"  handed to staff (not for Rasa)       {self.to_staff:6d}",
+            f"  replies stored but never shown       {self.replies_not_shown:6d}",
+        ]
+
+
+def count(db: Database, citizens: list[Citizen], fake) -> Figures:
+    figures = Figures()
+    with db.session() as session:
+        for citizen in citizens:
+            conversations = list(session.scalars(
+                select(Conversation.id).where(
+                    Conversation.channel == citizen.channel, Conversation.channel_user_id == citizen.user_id
+                )
+            ))
+            rows = list(session.scalars(
+                select(Message).where(Message.conversation_id.in_(conversations)).order_by(Message.id)
+            )) if conversations else []
+            taken = Counter(
+                data.get("text")
+                for (data,) in session.execute(
+                    select(events.c.data).where(events.c.sender_id.in_(conversations), events.c.type_name == "user")
+                )
+                for data in [event_json(data)]
+            ) if conversations else Counter()
+            _count_citizen(figures, citizen, rows, taken)
+            figures.replies_not_shown += _not_shown(citizen, rows, fake)
+    return figures
+
+
+def _count_citizen(figures: Figures, citizen: Citizen, rows: list[Message], taken: Counter) -> None:
+    for written in citizen.written:
+        figures.sent += 1
+        copies = [row for row in rows if row.sender == "citizen" and row.text == written.text]
+        rasa = taken.get(written.text, 0)
+        if len(copies) == 1:
+            figures.stored_once += 1
+        to_staff = any(row.rasa_status == "staff" for row in copies)
+        answered = bool(copies) and any(row.rasa_status == "sent" for row in copies) and rasa >= 1
+        if to_staff:
+            figures.to_staff += 1
+        if answered and len(copies) == 1 and rasa == 1:
+            figures.answered_once += 1
+        if len(copies) > 1 or rasa > 1:
+            figures.doubled += 1
+            figures.details.append(f"doubled: {citizen.name} {written.key} stored {len(copies)}x, Rasa took it {rasa}x")
+        if not copies or not (answered or to_staff):
+            figures.lost += 1
+            state = f"stored, Rasa status {copies[0].rasa_status}, Rasa took it {rasa}x" if copies else "never stored"
+            figures.details.append(f"lost: {citizen.name} {written.key} ({state}; acknowledged {written.acknowledged})")
+        if copies and _told_delayed(rows, copies[0].id):
+            figures.told_delayed += 1
+
+
+def _told_delayed(rows: list[Message], message_id: int) -> bool:
+    for row in rows:
+        if row.id <= message_id:
+            continue
+        if row.sender == "bot":
+            return False
+        if row.sender == "system" and delayed(row.text or ""):
+            return True
+    return False
+
+
+def _not_shown(citizen: Citizen, rows: list[Message], fake) -> int:
+    replies = [row for row in rows if row.sender != "citizen"]
+    if citizen.channel == "web":
+        return sum(1 for row in replies if row.id not in citizen.received)
+    from bot.channels.telegram.replies import render
+    from bot.gateway.views import MessageView
+    from tests.telegram.fake_bot_api import visible_text
+
+    expected: Counter[str] = Counter()
+    for row in replies:
+        for item in render(MessageView.of(row)):
+            try:
+                expected[visible_text(item.html, "HTML")] += 1
+            except ValueError:
+                expected[item.plain] += 1
+    shown = Counter(fake.texts(int(citizen.user_id)))
+    return sum((expected - shown).values())
