@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from bot.gateway import texts
 from bot.gateway.conversations import ConversationNotFound, ConversationService
@@ -107,6 +108,15 @@ class AssistantRelay:
 
     async def _forward_pending(self, conversation_id: str) -> None:
         """Pass the conversation's pending citizen messages to Rasa, oldest first, until one fails."""
+        try:
+            await self._forward_pending_locked(conversation_id)
+        except DBAPIError as error:
+            # The database went away (PostgreSQL restarting): the messages stay pending in it, so they
+            # wait with those Rasa could not take, rather than until the citizen writes again.
+            logger.warning("Database unavailable while relaying %s: %s", conversation_id, error.orig)
+            self._waiting_for_rasa.add(conversation_id)
+
+    async def _forward_pending_locked(self, conversation_id: str) -> None:
         async with self.service.locks.hold(conversation_id):
             while True:
                 pending = await asyncio.to_thread(self._next_pending, conversation_id)

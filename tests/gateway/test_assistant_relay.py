@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.gateway import RasaClient
 from bot.gateway.rasa import RESUME_EVENTS
@@ -327,3 +328,29 @@ async def test_the_purge_drops_what_the_relay_remembers_of_purged_conversations(
     purge_older_than(database, 30, now=utcnow() + timedelta(days=31))
     await assistant.forget_gone()
     assert not assistant._waiting_for_rasa and not assistant._told_down
+
+
+async def test_a_database_gone_while_relaying_keeps_the_message_for_the_retry(service, fake_rasa, assistant, monkeypatch):
+    """PostgreSQL restarted between storing a message and relaying it (`make chaos` found it): the
+    message waits with those Rasa could not take and goes with the next retry, instead of staying
+    pending until the citizen writes again or the gateway restarts."""
+    fake, _ = fake_rasa
+    conversation = await service.start("web", "visitor-1", greet=False)
+    real = assistant._next_pending
+    failures = iter([OperationalError("SELECT", {}, ConnectionRefusedError("connection refused"))])
+
+    def database_gone_once(conversation_id):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return real(conversation_id)
+
+    monkeypatch.setattr(assistant, "_next_pending", database_gone_once)
+    await service.receive(conversation.id, "Hvordan får jeg MitID?")
+    await settle(assistant)
+    assert fake.texts_for(conversation.id) == []
+
+    await assistant.retry_pending()
+    await settle(assistant)
+    assert fake.texts_for(conversation.id) == ["Hvordan får jeg MitID?"]
+    assert [m.sender.value for m in await service.history(conversation.id)] == ["citizen", "bot", "bot"]
