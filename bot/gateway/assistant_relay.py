@@ -176,15 +176,22 @@ class AssistantRelay:
         """Store Rasa's replies; True when the conversation is no longer the assistant's (handed to
         staff, or deleted while Rasa was thinking)."""
 
-        def store() -> tuple[ConversationView, list[MessageView], dict[str, Any] | None] | None:
+        def store() -> tuple[ConversationView, list[MessageView], dict[str, Any] | None] | None | bool:
             with self.service.db.session() as session:
                 row = lock_for_new_message(session, conversation_id)
                 if row is None:
                     return None
                 if message_id is not None:
-                    sent = session.get(Message, message_id)
-                    if sent is not None:
-                        sent.rasa_status = RasaDelivery.SENT.value
+                    # One conditional UPDATE: when another replica relayed the same message at the same
+                    # time and stored its answer first, this one is not stored; one answer is shown.
+                    taken = session.execute(
+                        update(Message)
+                        .where(Message.id == message_id, Message.rasa_status != RasaDelivery.SENT.value)
+                        .values(rasa_status=RasaDelivery.SENT.value)
+                        .execution_options(synchronize_session=False)
+                    ).rowcount
+                    if not taken and session.get(Message, message_id) is not None:
+                        return False
                 stored, live_handoff = [], None
                 for reply in replies:
                     text = str(reply.get("text") or "")
@@ -214,6 +221,9 @@ class AssistantRelay:
         result = await asyncio.to_thread(store)
         if result is None:
             return True
+        if result is False:
+            logger.info("Rasa's answer to message %s was stored by another replica; not again", message_id)
+            return False
         conversation, messages, handoff = result
         for message in messages:
             await self.service.events.emit(MessageAdded(conversation, message))

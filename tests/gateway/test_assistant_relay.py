@@ -354,3 +354,26 @@ async def test_a_database_gone_while_relaying_keeps_the_message_for_the_retry(se
     await settle(assistant)
     assert fake.texts_for(conversation.id) == ["Hvordan får jeg MitID?"]
     assert [m.sender.value for m in await service.history(conversation.id)] == ["citizen", "bot", "bot"]
+
+
+async def test_two_replicas_retrying_one_conversation_store_the_answer_once(fake_rasa, database, municipality):
+    """Both gateway replicas had a message of the conversation fail while Rasa was down, so both try
+    again when it is back (`make chaos` found it): Rasa may take the oldest message twice, but the
+    citizen is shown its answer once."""
+    fake, url = fake_rasa
+    fake.down = True
+    clients = [RasaClient(url, TOKEN, timeout=5) for _ in range(2)]
+    (service, first), (_, second) = (relayed(database, rasa, municipality) for rasa in clients)
+    conversation = await service.start("web", "visitor-1", greet=False)
+    await service.receive(conversation.id, "Hvordan får jeg MitID?")
+    await settle(first)
+    await second.recover_pending()
+
+    fake.down = False
+    await asyncio.gather(first.retry_pending(), second.retry_pending())
+    await settle(first)
+    await settle(second)
+    history = await service.history(conversation.id)
+    assert [m.sender.value for m in history if m.sender.value != "system"] == ["citizen", "bot", "bot"]
+    for rasa in clients:
+        await rasa.close()
