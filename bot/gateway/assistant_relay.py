@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
@@ -176,7 +176,7 @@ class AssistantRelay:
         """Store Rasa's replies; True when the conversation is no longer the assistant's (handed to
         staff, or deleted while Rasa was thinking)."""
 
-        def store() -> tuple[ConversationView, list[MessageView], dict[str, Any] | None] | None | bool:
+        def store() -> tuple[ConversationView, list[MessageView], dict[str, Any] | None] | None | Literal[False]:
             with self.service.db.session() as session:
                 row = lock_for_new_message(session, conversation_id)
                 if row is None:
@@ -221,7 +221,7 @@ class AssistantRelay:
         result = await asyncio.to_thread(store)
         if result is None:
             return True
-        if result is False:
+        if isinstance(result, bool):
             logger.info("Rasa's answer to message %s was stored by another replica; not again", message_id)
             return False
         conversation, messages, handoff = result
