@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import secrets
 import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +37,7 @@ class Part:
     argv: Sequence[str]
     env: Mapping[str, str]
     log: Path
-    ready: callable  # type: ignore[valid-type]  # () -> bool
+    ready: Callable[[], bool]
     user: str | None = None  # run as this user (PostgreSQL refuses to run as root)
     process: subprocess.Popen | None = None
     starts: list[float] = field(default_factory=list)
@@ -194,7 +195,7 @@ class Cluster:
                 ready_url = spec.ready_url
                 if name.startswith("gateway-"):
                     ready_url = f"http://127.0.0.1:{child_env['GATEWAY_PORT']}/health"
-                self._add(name, spec.argv, environment, lambda url=ready_url: url_ready(url, timeout=1))
+                self._add(name, spec.argv, environment, functools.partial(url_ready, ready_url, timeout=1))
         # The database's tables first (as `python -m bot run` does), so the replicas do not race to make them.
         from bot.store import Database
 
@@ -206,7 +207,9 @@ class Cluster:
         for name in ("actions", "gateway-0", "gateway-1", "rasa"):
             self.parts[name].wait_ready(start_timeout)
 
-    def _add(self, name: str, argv: Sequence[str], env: Mapping[str, str], ready, user: str | None = None) -> None:
+    def _add(
+        self, name: str, argv: Sequence[str], env: Mapping[str, str], ready: Callable[[], bool], user: str | None = None
+    ) -> None:
         self.parts[name] = Part(name, list(argv), env, self.directory / f"{name}.log", ready, user)
 
     # Faults --------------------------------------------------------------------------------------
