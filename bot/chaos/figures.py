@@ -77,7 +77,9 @@ def count(db: Database, citizens: list[Citizen], fake) -> Figures:
             )) if conversations else []
             taken, answered = _takes(session, conversations, rows)
             _count_citizen(figures, citizen, rows, taken, answered)
-            figures.replies_not_shown += _not_shown(citizen, rows, fake)
+            not_shown = _not_shown(citizen, rows, fake)
+            figures.replies_not_shown += len(not_shown)
+            figures.details += not_shown
     return figures
 
 
@@ -160,20 +162,34 @@ def _told_delayed(rows: list[Message], message_id: int) -> bool:
     return False
 
 
-def _not_shown(citizen: Citizen, rows: list[Message], fake) -> int:
+def _not_shown(citizen: Citizen, rows: list[Message], fake) -> list[str]:
+    """Each reply stored but never shown to the citizen, described for the printout."""
     replies = [row for row in rows if row.sender != "citizen"]
     if citizen.channel == "web":
-        return sum(1 for row in replies if row.id not in citizen.received)
+        newest = max(citizen.received, default=0)
+        return [
+            f"not shown: {citizen.name} message {row.id} ({row.sender}, {row.created_at:%H:%M:%S}, "
+            f"the client has up to {newest}): {row.text[:50]!r}"
+            for row in replies
+            if row.id not in citizen.received
+        ]
     from bot.channels.telegram.replies import render
     from bot.gateway.views import MessageView
     from tests.telegram.fake_bot_api import visible_text
 
     expected: Counter[str] = Counter()
+    when: dict[str, str] = {}
     for row in replies:
         for item in render(MessageView.of(row)):
             try:
-                expected[visible_text(item.html, "HTML")] += 1
+                text = visible_text(item.html, "HTML")
             except ValueError:
-                expected[item.plain] += 1
-    shown = Counter(fake.texts(int(citizen.user_id)))
-    return sum((expected - shown).values())
+                text = item.plain
+            expected[text] += 1
+            when.setdefault(text, f"{row.id} ({row.sender}, {row.created_at:%H:%M:%S})")
+    missing = expected - Counter(fake.texts(int(citizen.user_id)))
+    return [
+        f"not shown: {citizen.name} message {when[text]}: {text[:50]!r}"
+        for text, times in missing.items()
+        for _ in range(times)
+    ]
