@@ -20,7 +20,7 @@ RUN_QUIET := --quiet
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help setup browser-deps train run shell check test-fast test eval bench purge clean
+.PHONY: help setup browser-deps train run shell check test-fast test eval bench chaos purge clean
 
 help: ## List the commands
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -61,6 +61,9 @@ eval: setup ## Intent accuracy and macro F1 per held-out section (short, long, v
 
 bench: train ## Speed and memory against a stock Rasa bot, also on PostgreSQL + Redis with 2 Rasa workers
 	$(PY) -m bot.benchmarks --scaled 2 --profile
+
+chaos: setup ## Kill Rasa, the action server, a gateway replica and PostgreSQL under 20 chatting citizens; count what was lost
+	$(QUIET) nice -n 10 $(PY) -m bot.chaos $(if $(MODEL),--model $(MODEL))
 
 purge: setup ## Delete conversations older than the retention period
 	$(PY) -m bot purge

@@ -21,9 +21,10 @@ import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from bot.gateway import texts
 from bot.gateway.conversations import ConversationNotFound, ConversationService
@@ -107,6 +108,15 @@ class AssistantRelay:
 
     async def _forward_pending(self, conversation_id: str) -> None:
         """Pass the conversation's pending citizen messages to Rasa, oldest first, until one fails."""
+        try:
+            await self._forward_pending_locked(conversation_id)
+        except DBAPIError as error:
+            # The database went away (PostgreSQL restarting): the messages stay pending in it, so they
+            # wait with those Rasa could not take, rather than until the citizen writes again.
+            logger.warning("Database unavailable while relaying %s: %s", conversation_id, error.orig)
+            self._waiting_for_rasa.add(conversation_id)
+
+    async def _forward_pending_locked(self, conversation_id: str) -> None:
         async with self.service.locks.hold(conversation_id):
             while True:
                 pending = await asyncio.to_thread(self._next_pending, conversation_id)
@@ -166,15 +176,22 @@ class AssistantRelay:
         """Store Rasa's replies; True when the conversation is no longer the assistant's (handed to
         staff, or deleted while Rasa was thinking)."""
 
-        def store() -> tuple[ConversationView, list[MessageView], dict[str, Any] | None] | None:
+        def store() -> tuple[ConversationView, list[MessageView], dict[str, Any] | None] | None | Literal[False]:
             with self.service.db.session() as session:
                 row = lock_for_new_message(session, conversation_id)
                 if row is None:
                     return None
                 if message_id is not None:
-                    sent = session.get(Message, message_id)
-                    if sent is not None:
-                        sent.rasa_status = RasaDelivery.SENT.value
+                    # One conditional UPDATE: when another replica relayed the same message at the same
+                    # time and stored its answer first, this one is not stored; one answer is shown.
+                    taken = session.execute(
+                        update(Message)
+                        .where(Message.id == message_id, Message.rasa_status != RasaDelivery.SENT.value)
+                        .values(rasa_status=RasaDelivery.SENT.value)
+                        .execution_options(synchronize_session=False)
+                    ).rowcount
+                    if not taken and session.get(Message, message_id) is not None:
+                        return False
                 stored, live_handoff = [], None
                 for reply in replies:
                     text = str(reply.get("text") or "")
@@ -204,6 +221,9 @@ class AssistantRelay:
         result = await asyncio.to_thread(store)
         if result is None:
             return True
+        if isinstance(result, bool):
+            logger.info("Rasa's answer to message %s was stored by another replica; not again", message_id)
+            return False
         conversation, messages, handoff = result
         for message in messages:
             await self.service.events.emit(MessageAdded(conversation, message))

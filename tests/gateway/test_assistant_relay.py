@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.gateway import RasaClient
 from bot.gateway.rasa import RESUME_EVENTS
@@ -327,3 +328,52 @@ async def test_the_purge_drops_what_the_relay_remembers_of_purged_conversations(
     purge_older_than(database, 30, now=utcnow() + timedelta(days=31))
     await assistant.forget_gone()
     assert not assistant._waiting_for_rasa and not assistant._told_down
+
+
+async def test_a_database_gone_while_relaying_keeps_the_message_for_the_retry(service, fake_rasa, assistant, monkeypatch):
+    """PostgreSQL restarted between storing a message and relaying it (`make chaos` found it): the
+    message waits with those Rasa could not take and goes with the next retry, instead of staying
+    pending until the citizen writes again or the gateway restarts."""
+    fake, _ = fake_rasa
+    conversation = await service.start("web", "visitor-1", greet=False)
+    real = assistant._next_pending
+    failures = iter([OperationalError("SELECT", {}, ConnectionRefusedError("connection refused"))])
+
+    def database_gone_once(conversation_id):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return real(conversation_id)
+
+    monkeypatch.setattr(assistant, "_next_pending", database_gone_once)
+    await service.receive(conversation.id, "Hvordan får jeg MitID?")
+    await settle(assistant)
+    assert fake.texts_for(conversation.id) == []
+
+    await assistant.retry_pending()
+    await settle(assistant)
+    assert fake.texts_for(conversation.id) == ["Hvordan får jeg MitID?"]
+    assert [m.sender.value for m in await service.history(conversation.id)] == ["citizen", "bot", "bot"]
+
+
+async def test_two_replicas_retrying_one_conversation_store_the_answer_once(fake_rasa, database, municipality):
+    """Both gateway replicas had a message of the conversation fail while Rasa was down, so both try
+    again when it is back (`make chaos` found it): Rasa may take the oldest message twice, but the
+    citizen is shown its answer once."""
+    fake, url = fake_rasa
+    fake.down = True
+    clients = [RasaClient(url, TOKEN, timeout=5) for _ in range(2)]
+    (service, first), (_, second) = (relayed(database, rasa, municipality) for rasa in clients)
+    conversation = await service.start("web", "visitor-1", greet=False)
+    await service.receive(conversation.id, "Hvordan får jeg MitID?")
+    await settle(first)
+    await second.recover_pending()
+
+    fake.down = False
+    await asyncio.gather(first.retry_pending(), second.retry_pending())
+    await settle(first)
+    await settle(second)
+    history = await service.history(conversation.id)
+    assert [m.sender.value for m in history if m.sender.value != "system"] == ["citizen", "bot", "bot"]
+    for rasa in clients:
+        await rasa.close()
