@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from bot.config import Municipality
 from bot.insight import count_recent_days
@@ -25,10 +26,12 @@ def purge_all(
     *,
     audit_days: int = DEFAULT_AUDIT_RETENTION_DAYS,
     municipality: Municipality | None = None,
+    now: datetime | None = None,
 ) -> PurgeResult:
-    """The retention purge (`bot.privacy`), and the inbox of missed messages, which follows the same retention."""
-    result = purge_older_than(db, days, None, audit_days=audit_days, municipality=municipality)
-    purge_inbox(db, days)
+    """The retention purge (`bot.privacy`), and the inbox of missed messages, which follows the same
+    retention. `now` is for tests: the purge as it will run on a later day."""
+    result = purge_older_than(db, days, now, audit_days=audit_days, municipality=municipality)
+    purge_inbox(db, days, now)
     return result
 
 

@@ -25,7 +25,7 @@ import websockets
 from sqlalchemy import select
 
 from bot.config import load_municipality
-from bot.privacy import purge_older_than
+from bot.gateway.retention import purge_all
 from bot.store import Conversation, ConversationState, Database
 from tests.booking.test_full_stack import button, open_chat, texts
 from tests.browser.test_console_full_stack import always_open
@@ -184,7 +184,8 @@ def test_the_statistics_tell_what_happened_and_outlive_the_purge(stack, municipa
 
     db = Database(stack.database_url)
     try:
-        purged = purge_older_than(db, 30, now=datetime.now(timezone.utc) + timedelta(days=60), municipality=municipality)
+        # The purge as the gateway runs it: the transcripts, and the inbox that follows them.
+        purged = purge_all(db, 30, now=datetime.now(timezone.utc) + timedelta(days=60), municipality=municipality)
         assert purged.conversations == 4 and purged.bookings == 1
     finally:
         db.dispose()
