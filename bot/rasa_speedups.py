@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from jsonschema import ValidationError, validators
+from jsonschema import validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
@@ -39,6 +39,3 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 def install() -> None:
     RemoteAction._validate_action_result = validate_action_result
-
-
-__all__ = ["ValidationError", "install", "validate_action_result"]

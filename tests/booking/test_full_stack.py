@@ -149,12 +149,19 @@ def test_the_gateway_records_the_booking_request_and_sends_rasa_no_resume_in_the
 def test_book_a_callback_and_cancel_it_with_the_code(stack):
     code, confirmation, cancelled = asyncio.run(book_and_cancel(stack))
     assert "er aflyst" in cancelled, cancelled
+    booking = stored_booking(stack, code)
+    assert booking.status == BookingStatus.CANCELLED and booking.phone == "20304050"
+    assert "Borgeren bad om en tid" in booking.summary
+
+
+def stored_booking(stack, reference: str) -> Booking:
+    """The booking row as the database holds it now."""
     database = Database(stack.database_url)
     try:
         with database.session() as session:
-            booking = session.query(Booking).filter_by(reference=code).one()
-            assert booking.status == BookingStatus.CANCELLED and booking.phone == "20304050"
-            assert "Borgeren bad om en tid" in booking.summary
+            booking = session.query(Booking).filter_by(reference=reference).one()
+            session.expunge(booking)
+            return booking
     finally:
         database.dispose()
 
@@ -190,9 +197,4 @@ def test_the_one_booking_of_this_conversation_is_cancelled_without_its_code(stac
     assert "Skriv bestillingsnummeret" not in confirm, confirm
     assert "Vil du aflyse din tid" in confirm, confirm
     assert "er aflyst" in done, done
-    database = Database(stack.database_url)
-    try:
-        with database.session() as session:
-            assert session.query(Booking).filter_by(reference=code).one().status == BookingStatus.CANCELLED
-    finally:
-        database.dispose()
+    assert stored_booking(stack, code).status == BookingStatus.CANCELLED

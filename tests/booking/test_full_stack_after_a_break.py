@@ -18,9 +18,9 @@ from sqlalchemy import text
 
 from bot.privacy.deletion import RASA_EVENTS_TABLE
 from bot.store import Database
-from bot.store.models import Booking, BookingStatus
+from bot.store.models import BookingStatus
 
-from .test_full_stack import book_a_callback, open_chat, texts
+from .test_full_stack import book_a_callback, open_chat, stored_booking, texts
 
 BREAK_SECONDS = 31 * 60
 
@@ -80,9 +80,4 @@ def test_after_a_break_the_same_conversation_needs_the_phone_number_to_cancel(st
     assert "telefonnummer" in asked, asked
     assert "Vil du aflyse din tid" in confirm, confirm
     assert "er aflyst" in done, done
-    database = Database(stack.database_url)
-    try:
-        with database.session() as session:
-            assert session.query(Booking).filter_by(reference=code).one().status == BookingStatus.CANCELLED
-    finally:
-        database.dispose()
+    assert stored_booking(stack, code).status == BookingStatus.CANCELLED
