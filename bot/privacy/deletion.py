@@ -157,8 +157,12 @@ def purge_older_than(
         trackers = 0
         if _has_events_table(session):
             # Trackers without a gateway conversation (e.g. from `rasa shell`) age out by their last event too.
+            # A conversation the gateway keeps keeps its tracker, however quiet Rasa has been: staff may still
+            # be on it, or another purge is counting it right now (its language is read from these events).
             idle = text(
-                f"SELECT sender_id FROM {RASA_EVENTS_TABLE} GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"
+                f"SELECT sender_id FROM {RASA_EVENTS_TABLE} "
+                f"WHERE sender_id NOT IN (SELECT id FROM {Conversation.__tablename__}) "
+                "GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"
             )
             idle_senders = {row[0] for row in session.execute(idle, {"cutoff": cutoff.timestamp()})}
             trackers = _delete_trackers(session, sorted(idle_senders | set(old_ids)))

@@ -45,6 +45,22 @@ def count(db: Database, model) -> int:
         return session.scalar(select(func.count()).select_from(model))
 
 
+def test_purge_keeps_the_idle_tracker_of_a_conversation_the_gateway_still_keeps(database):
+    """A conversation staff still work on (Rasa quiet for weeks) keeps its tracker; so does one that another
+    purge is counting at this moment (its Rasa events tell that purge the conversation's language)."""
+    with database.session() as session:
+        row = Conversation(channel="web", channel_user_id="visitor", updated_at=NOW - timedelta(days=1))
+        session.add(row)
+        session.flush()
+        with_staff = row.id
+    add_tracker_event(database, with_staff, (NOW - timedelta(days=40)).timestamp())
+
+    result = purge_older_than(database, 30, now=NOW)
+
+    assert result.conversations == 0 and result.tracker_conversations == 0
+    assert tracker_event_count(database, with_staff) == 1
+
+
 def test_delete_removes_conversation_messages_handoffs_and_tracker(database):
     doomed, kept = conversation(database, NOW), conversation(database, NOW)
     assert delete_conversation(database, doomed)
