@@ -49,6 +49,20 @@ def test_names_shared_by_both_languages_do_not_count_as_words():
     assert detect_language("MitID Digital Post") is None
 
 
+def test_an_english_question_with_the_danish_name_of_a_thing_is_english():
+    # Newcomers meet these things by their Danish names and write them so in English sentences.
+    for text in (
+        "how do I get a new sundhedskort",
+        "can I get boligstøtte as a student",
+        "what is the årsopgørelse and when does it come",
+        "I forgot my bruger-ID, where can I find it",
+        "my sundhedskort did not come in the mail",
+    ):
+        assert detect_language(text) == "en", text
+    for text in ("hvordan får jeg et nyt sundhedskort", "kan jeg få boligstøtte", "hvad er en årsopgørelse"):
+        assert detect_language(text) != "en", text
+
+
 def test_the_component_adds_the_entity_only_for_a_clear_message():
     assert detected("I lost my phone with the MitID app") == [
         {"entity": "language", "value": "en", "start": 0, "end": 34, "extractor": "LanguageDetector"}
