@@ -5,7 +5,21 @@ What other parts build on:
   background watch (handoff timeout, stale presence) in the gateway's lifespan.
 - `ConsoleSettings.from_env()`: HANDOFF_TIMEOUT_SECONDS, STAFF_COOKIE_SECURE and the session limits.
 """
-from bot.console.app import PUBLIC_PATHS, Console
-from bot.console.settings import ConsoleSettings
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["PUBLIC_PATHS", "Console", "ConsoleSettings"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: `bot staff ...` needs only the accounts, not the whole web console.
+    if name in ("PUBLIC_PATHS", "Console"):
+        from bot.console import app
+
+        return getattr(app, name)
+    if name == "ConsoleSettings":
+        from bot.console.settings import ConsoleSettings
+
+        return ConsoleSettings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -295,3 +295,10 @@ def test_make_run_says_how_to_make_the_first_admin_until_there_is_one(db):
     add_staff(db, "mette", "Mette", PASSWORD, StaffRole.ADMIN)
     assert "Staff console:        http://127.0.0.1:8000/staff" in printed()
     assert "staff add" not in printed()
+
+
+def test_the_staff_command_line_starts_without_the_web_console():
+    # `bot staff ...` is run by hand on a server: it loads the accounts, not the console and its models.
+    code = "import sys, bot.console.cli; print(sorted(m for m in sys.modules if m in ('bot.console.app', 'sklearn')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, timeout=120)
+    assert result.stdout.strip() == "[]", result.stderr[-2000:]
