@@ -8,6 +8,7 @@ aside; the model is trained on the rest (NLU only, an empty Rasa cache) and scor
     .venv/bin/python -m bot.evaluation.dev                       # config.yml, all training data
     .venv/bin/python -m bot.evaluation.dev --without-long        # as before: no long training examples
     .venv/bin/python -m bot.evaluation.dev --config other.yml    # another pipeline
+    .venv/bin/python -m bot.evaluation.dev --thresholds          # and what each fallback threshold would do
 """
 from __future__ import annotations
 
@@ -19,12 +20,15 @@ import tempfile
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT
-from bot.evaluation.scoring import load_examples, parse_all, score
+from bot.evaluation.scoring import fallback_outcomes, load_examples, parse_all, score
 from bot.training import train
 
 DEV_SEED = 20261128
 DATA = PROJECT_ROOT / "data" / "nlu"
 LONG_FILE = "long.yml"
+ENGLISH_FILE = "english.yml"
+THRESHOLDS = [0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6]
+AMBIGUITY_THRESHOLDS = [0.0, 0.02, 0.05, 0.1]
 LONG_SHARE = 0.20
 SHORT_SHARE = 0.10
 
@@ -74,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml")
     parser.add_argument("--without-long", action="store_true", help="train without any of data/nlu/long.yml")
+    parser.add_argument("--thresholds", action="store_true", help="right/asked/wrong for each fallback threshold")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.disable(logging.INFO)
@@ -92,18 +97,35 @@ def main() -> None:
         )
         print(f"dev split seed {DEV_SEED}: trained on {len(training)} examples in {seconds:.0f} s, {args.config.name}"
               f"{', without long examples' if args.without_long else ''}")
+        english = set(load_examples(DATA / ENGLISH_FILE))
+        sections = {
+            "long": dev_long,
+            "short": dev_short,
+            "English": [example for example in dev_long + dev_short if example in english],
+            "both": dev_long + dev_short,
+        }
+        every = dev_long + dev_short
+        parsed = dict(zip(every, parse_all(model, [text for text, _ in every]), strict=True))
         print("| dev section | examples | accuracy | top intent | fallback rate |")
         print("| --- | --- | --- | --- | --- |")
-        for name, examples in (("long", dev_long), ("short", dev_short), ("both", dev_long + dev_short)):
-            parsed = parse_all(model, [text for text, _ in examples])
-            result = score(examples, parsed)
+        for name, examples in sections.items():
+            result = score(examples, [parsed[example] for example in examples])
             print(f"| {name} | {result.count} | {result.accuracy:.3f} | {result.top_intent_accuracy:.3f} "
                   f"| {result.fallback_rate:.3f} |")
+        if args.thresholds:
+            both = sections["both"]
+            outcomes = fallback_outcomes(both, [parsed[example] for example in both], THRESHOLDS, AMBIGUITY_THRESHOLDS)
+            print("\n| threshold | ambiguity | right | asked | wrong | right - wrong |")
+            print("| --- | --- | --- | --- | --- | --- |")
+            for outcome in sorted(outcomes, key=lambda outcome: -outcome.net):
+                print(f"| {outcome.threshold} | {outcome.ambiguity_threshold} | {outcome.right} | {outcome.asked} "
+                      f"| {outcome.wrong} | {outcome.net} |")
         # The dev split's misses may be read (it is not the held-out split): they show what goes wrong.
-        for (text, intent), (message, _) in zip(dev_long, parse_all(model, [t for t, _ in dev_long]), strict=True):
-            predicted = (message.get("intent") or {}).get("name")
+        for (text, intent) in dev_long + sections["English"]:
+            predicted = (parsed[(text, intent)][0].get("intent") or {}).get("name")
             if predicted != intent:
-                print(f"  long miss: {intent} -> {predicted}: {text}")
+                print(f"  miss: {intent} -> {predicted}: {text}")
+
 
 if __name__ == "__main__":
     main()

@@ -77,3 +77,49 @@ def score(examples: list[tuple[str, str]], parsed: list[tuple[dict, float]]) -> 
         latency_p95_ms=latencies[max(0, int(round(0.95 * len(latencies))) - 1)],
         count=len(expected),
     )
+
+
+@dataclass(frozen=True)
+class FallbackOutcome:
+    """What citizens would get with one pair of FallbackClassifier thresholds."""
+
+    threshold: float
+    ambiguity_threshold: float
+    right: int
+    asked: int
+    wrong: int
+
+    @property
+    def net(self) -> int:
+        # A wrong answer sends a citizen down the wrong steps; "Mente du ...?" costs one click. So a
+        # wrong answer counts against a right one, and asking counts for nothing either way.
+        return self.right - self.wrong
+
+
+def with_fallback(parsed: dict, threshold: float, ambiguity_threshold: float) -> str:
+    """The intent Rasa's FallbackClassifier would give this parse result with these thresholds."""
+    ranking = [ranked for ranked in parsed.get("intent_ranking") or [] if ranked.get("name") != FALLBACK_INTENT]
+    if not ranking:
+        return FALLBACK_INTENT
+    top = ranking[0]["confidence"]
+    second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
+    if top < threshold or top - second < ambiguity_threshold:
+        return FALLBACK_INTENT
+    return ranking[0]["name"]
+
+
+def fallback_outcomes(
+    examples: list[tuple[str, str]], parsed: list[tuple[dict, float]],
+    thresholds: list[float], ambiguity_thresholds: list[float],
+) -> list[FallbackOutcome]:
+    """Right, asked and wrong answers for every pair of thresholds, from one parse of each example
+    (Rasa keeps the classifier's ranking under its `nlu_fallback`, so any thresholds can be re-read)."""
+    outcomes = []
+    for threshold in thresholds:
+        for ambiguity in ambiguity_thresholds:
+            predicted = [with_fallback(result, threshold, ambiguity) for result, _ in parsed]
+            asked = predicted.count(FALLBACK_INTENT)
+            right = sum(p == intent for p, (_, intent) in zip(predicted, examples, strict=True))
+            outcomes.append(FallbackOutcome(threshold, ambiguity, right, asked, len(examples) - right - asked))
+    return outcomes
+

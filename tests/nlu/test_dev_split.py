@@ -1,6 +1,7 @@
 """The dev split that choices are made on: fixed, cut from data/nlu/ only, and disjoint from training."""
 from bot.evaluation import SECTIONS, load_sections
 from bot.evaluation.dev import long_examples, split
+from bot.evaluation.scoring import fallback_outcomes, with_fallback
 
 
 def test_the_dev_split_is_the_same_every_time_and_never_trained_on():
@@ -17,3 +18,26 @@ def test_every_held_out_section_has_examples():
     sections = load_sections()
     assert tuple(sections) == SECTIONS
     assert all(sections[name] for name in SECTIONS)
+
+
+def ranked(*pairs: tuple[str, float]) -> dict:
+    return {"intent_ranking": [{"name": name, "confidence": confidence} for name, confidence in pairs]}
+
+
+def test_fallback_thresholds_are_re_read_from_the_ranking_as_rasa_would_apply_them():
+    # Rasa puts nlu_fallback first and keeps the classifier's ranking under it.
+    sure = ranked(("nlu_fallback", 0.4), ("mitid_blocked", 0.9), ("mitid_forgot_pin", 0.05))
+    close = ranked(("mitid_blocked", 0.48), ("mitid_forgot_pin", 0.45))
+    unsure = ranked(("passport", 0.3), ("health_card", 0.1))
+    assert with_fallback(sure, 0.4, 0.05) == "mitid_blocked"
+    assert with_fallback(close, 0.4, 0.05) == "nlu_fallback" and with_fallback(close, 0.4, 0.02) == "mitid_blocked"
+    assert with_fallback(unsure, 0.4, 0.0) == "nlu_fallback" and with_fallback(unsure, 0.2, 0.0) == "passport"
+    assert with_fallback({}, 0.4, 0.05) == "nlu_fallback"
+
+    examples = [("a", "mitid_blocked"), ("b", "mitid_forgot_pin"), ("c", "passport")]
+    parsed = [(sure, 1.0), (close, 1.0), (unsure, 1.0)]
+    strict, loose = fallback_outcomes(examples, parsed, [0.4, 0.2], [0.05])
+    assert (strict.right, strict.asked, strict.wrong, strict.net) == (1, 2, 0, 1)
+    assert (loose.right, loose.asked, loose.wrong, loose.net) == (2, 1, 0, 2)
+    [guessing] = fallback_outcomes(examples, parsed, [0.2], [0.0])
+    assert (guessing.right, guessing.asked, guessing.wrong, guessing.net) == (2, 0, 1, 1)
