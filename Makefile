@@ -51,7 +51,7 @@ check: $(SETUP) ## Lint (ruff) and type-check (mypy) bot/ and actions/: seconds
 	$(VENV)/bin/mypy
 
 test-fast: $(SPACY) ## The tests without a trained model, a browser, the full stack or Rasa replicas: minutes
-	$(PY) -m pytest -m "not (model or browser or full_stack or scaleout)"
+	$(PY) -m pytest -n auto -m "not (model or browser or full_stack or scaleout)"
 
 test: setup browser-deps ## Set up and run the whole test suite
 	$(PY) -m pytest --durations=30
