@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import subprocess
 import threading
@@ -260,21 +261,32 @@ def staff_command(database_url: str, *args: str, stdin: str = "") -> subprocess.
     )
 
 
-def test_staff_command_line(tmp_path):
+def test_staff_command_line(tmp_path, monkeypatch, capsys):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    empty = staff_command(url, "list")
-    assert empty.returncode == 0 and "--admin" in empty.stdout
-
+    # The real command once, as a person types it; the rest through the same main() in this process.
     created = staff_command(url, "add", "Mette", "--first-name", "Mette", "--admin", "--password-stdin", stdin=PASSWORD + "\n")
     assert created.returncode == 0, created.stderr
     assert "Created admin 'mette' (Mette)" in created.stdout
-    short = staff_command(url, "add", "ole", "--first-name", "Ole", "--password-stdin", stdin="kort\n")
-    assert short.returncode == 1 and "at least 10" in short.stderr
-    assert staff_command(url, "passwd", "mette", "--password-stdin", stdin="endnu-et-kodeord\n").returncode == 0
-    assert staff_command(url, "disable", "mette").returncode == 0
-    listing = staff_command(url, "list").stdout
+
+    from bot.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    def staff(*args: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        code = main(["staff", *args])
+        printed = capsys.readouterr()
+        return code, printed.out, printed.err
+
+    code, out, _ = staff("list")
+    assert code == 0 and "mette" in out and "admin" in out
+    code, _, err = staff("add", "ole", "--first-name", "Ole", "--password-stdin", stdin="kort\n")
+    assert code == 1 and "at least 10" in err
+    assert staff("passwd", "mette", "--password-stdin", stdin="endnu-et-kodeord\n")[0] == 0
+    assert staff("disable", "mette")[0] == 0
+    listing = staff("list")[1]
     assert "mette" in listing and "disabled" in listing and "admin" in listing
-    assert staff_command(url, "disable", "nobody").returncode == 1
+    assert staff("disable", "nobody")[0] == 1
 
     db = Database(url)
     try:
@@ -282,6 +294,11 @@ def test_staff_command_line(tmp_path):
         assert not account.active and password_matches(find_staff(db, "mette")[1], "endnu-et-kodeord")
     finally:
         db.dispose()
+
+
+def test_the_staff_list_on_an_empty_database_says_how_to_add_the_first_admin(tmp_path):
+    empty = staff_command(f"sqlite:///{tmp_path / 'cli.db'}", "list")
+    assert empty.returncode == 0 and "--admin" in empty.stdout
 
 
 def test_make_run_says_how_to_make_the_first_admin_until_there_is_one(db):
