@@ -204,14 +204,14 @@ def scaled_setup(workers: int) -> Iterator[dict[str, str]]:
     except psycopg2.OperationalError as error:
         raise SystemExit(f"--scaled needs PostgreSQL at {POSTGRES_SERVER}: {error}") from None
     admin.autocommit = True
-    name = f"borgerhjaelp_bench_{uuid.uuid4().hex[:8]}"
+    name = f"borgerhjaelpbench{uuid.uuid4().hex[:8]}"  # letters and digits: also the Redis key prefix
     try:
         with admin.cursor() as cursor:
             cursor.execute(f'CREATE DATABASE "{name}"')
         yield {
             "DATABASE_URL": f"{POSTGRES_SERVER}/{name}",
             "REDIS_URL": REDIS_URL,
-            "REDIS_KEY_PREFIX": f"{name}:",
+            "REDIS_KEY_PREFIX": name,
             "SANIC_WORKERS": str(workers),
         }
     finally:
