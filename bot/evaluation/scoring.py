@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import statistics
 import time
 from dataclasses import dataclass
@@ -50,6 +51,10 @@ async def _parse(agent, texts: list[str]) -> list[tuple[dict, float]]:
 def parse_all(model_path: Path, texts: list[str]) -> list[tuple[dict, float]]:
     """Each text's parse result and the milliseconds it took."""
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    # Rasa's structured log would print every parse, held-out sentence and all, at debug level.
+    configure_structlog(logging.WARNING)
 
     agent = Agent.load(str(model_path))
     return asyncio.run(_parse(agent, texts))
