@@ -127,4 +127,3 @@ def fallback_outcomes(
             right = sum(p == intent for p, (_, intent) in zip(predicted, examples, strict=True))
             outcomes.append(FallbackOutcome(threshold, ambiguity, right, asked, len(examples) - right - asked))
     return outcomes
-
