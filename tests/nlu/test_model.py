@@ -14,13 +14,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = PROJECT_ROOT.parent / "shared" / "design" / "intents.md"
 
 # The bars on the full model's held-out accuracy (README, "Evaluation"). Issue 10's target is 0.93 on
-# the whole split and 0.90 on long, English and noisy. Measured on 2026-11-28 the full model reaches
-# whole 0.931, short 0.921, long 0.929, English 0.959, noisy 0.906: the target is met, by a few
-# sentences on the whole split and the noisy copy. A bar at the target itself would fail on training
-# randomness alone (one sentence of 788 is 0.13 points; of a 98-sentence section, one point), so each
-# bar is the measured figure less about 2 points (short keeps its earlier 0.90). They guard against
-# getting worse; `make eval` shows the target.
-BARS = {"whole": 0.91, "short": 0.90, "long": 0.90, "english": 0.93, "noisy copy": 0.88}
+# the whole split and 0.90 on long, English and noisy, and it is not met yet. Measured on 2026-11-28
+# the full model reaches whole 0.897, short 0.917, long 0.888, English 0.811, noisy 0.865. The earlier
+# bar of 0.90 was on the short sentences alone (the old heldout.yml, now short.yml): it stays on that
+# section. The new sections, and the whole split that now includes them, get the measured figures
+# less about 2 points for training randomness (a section has 87-122 examples; one is about 1 point).
+# These bars guard against getting worse; they are not the target.
+BARS = {"whole": 0.88, "short": 0.90, "long": 0.86, "english": 0.78, "noisy copy": 0.84}
 
 
 def contract_intents() -> set[str]:
