@@ -7,19 +7,21 @@ What other parts build on:
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from bot.console.settings import ConsoleSettings
+
+if TYPE_CHECKING:
+    from bot.console.app import PUBLIC_PATHS, Console
 
 __all__ = ["PUBLIC_PATHS", "Console", "ConsoleSettings"]
 
 
 def __getattr__(name: str) -> Any:
-    # Imported on first use: `bot staff ...` needs only the accounts, not the whole web console.
+    # The web console is imported on first use: `bot staff ...` needs only the accounts, not the
+    # console's pages, statistics and inbox (scikit-learn among them).
     if name in ("PUBLIC_PATHS", "Console"):
         from bot.console import app
 
         return getattr(app, name)
-    if name == "ConsoleSettings":
-        from bot.console.settings import ConsoleSettings
-
-        return ConsoleSettings
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

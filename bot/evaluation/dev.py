@@ -97,15 +97,16 @@ def main() -> None:
         )
         print(f"dev split seed {DEV_SEED}: trained on {len(training)} examples in {seconds:.0f} s, {args.config.name}"
               f"{', without long examples' if args.without_long else ''}")
+        every = dev_long + dev_short
         english = set(load_examples(DATA / ENGLISH_FILE))
         sections = {
             "long": dev_long,
             "short": dev_short,
-            "English": [example for example in dev_long + dev_short if example in english],
-            "both": dev_long + dev_short,
+            "English": [example for example in every if example in english],
+            "both": every,
         }
-        every = dev_long + dev_short
-        parsed = dict(zip(every, parse_all(model, [text for text, _ in every]), strict=True))
+        results = parse_all(model, [text for text, _ in every])
+        parsed = dict(zip(every, results, strict=True))
         print("| dev section | examples | accuracy | top intent | fallback rate |")
         print("| --- | --- | --- | --- | --- |")
         for name, examples in sections.items():
@@ -113,8 +114,7 @@ def main() -> None:
             print(f"| {name} | {result.count} | {result.accuracy:.3f} | {result.top_intent_accuracy:.3f} "
                   f"| {result.fallback_rate:.3f} |")
         if args.thresholds:
-            both = sections["both"]
-            outcomes = fallback_outcomes(both, [parsed[example] for example in both], THRESHOLDS, AMBIGUITY_THRESHOLDS)
+            outcomes = fallback_outcomes(every, results, THRESHOLDS, AMBIGUITY_THRESHOLDS)
             print("\n| threshold | ambiguity | right | asked | wrong | right - wrong |")
             print("| --- | --- | --- | --- | --- | --- |")
             for outcome in sorted(outcomes, key=lambda outcome: -outcome.net):

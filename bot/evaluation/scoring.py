@@ -60,11 +60,14 @@ def parse_all(model_path: Path, texts: list[str]) -> list[tuple[dict, float]]:
     return asyncio.run(_parse(agent, texts))
 
 
+def _classifier_ranking(parsed: dict) -> list[dict]:
+    """The classifier's own ranking: Rasa's `nlu_fallback` (a dialogue choice) left out."""
+    return [ranked for ranked in parsed.get("intent_ranking") or [] if ranked.get("name") != FALLBACK_INTENT]
+
+
 def _top_non_fallback(parsed: dict) -> str | None:
-    for ranked in parsed.get("intent_ranking") or []:
-        if ranked.get("name") != FALLBACK_INTENT:
-            return ranked.get("name")
-    return (parsed.get("intent") or {}).get("name")
+    ranking = _classifier_ranking(parsed)
+    return ranking[0].get("name") if ranking else (parsed.get("intent") or {}).get("name")
 
 
 def score(examples: list[tuple[str, str]], parsed: list[tuple[dict, float]]) -> IntentScores:
@@ -103,7 +106,7 @@ class FallbackOutcome:
 
 def with_fallback(parsed: dict, threshold: float, ambiguity_threshold: float) -> str:
     """The intent Rasa's FallbackClassifier would give this parse result with these thresholds."""
-    ranking = [ranked for ranked in parsed.get("intent_ranking") or [] if ranked.get("name") != FALLBACK_INTENT]
+    ranking = _classifier_ranking(parsed)
     if not ranking:
         return FALLBACK_INTENT
     top = ranking[0]["confidence"]
