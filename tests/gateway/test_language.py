@@ -1,18 +1,16 @@
 """The gateway's own words follow the conversation's language, read from the assistant's slot."""
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import text as sql
 
-from bot.gateway.assistant_relay import AssistantRelay
 from bot.gateway import ConversationService, RasaClient
+from bot.gateway.assistant_relay import AssistantRelay
 from bot.gateway.language import conversation_languages
 from bot.store import Database
 from tests.support.fake_rasa import TOKEN
 from tests.support.postgres import fresh_postgres_database
-from tests.support.rasa_tables import create_events_table
+from tests.support.rasa_tables import create_events_table, set_language_slot
 
 
 @pytest.fixture
@@ -24,16 +22,6 @@ async def service(fake_rasa, database, municipality):
     yield service
     await relay.shutdown()
     await rasa.close()
-
-
-def set_language_slot(db: Database, conversation_id: str, value: str, event_id: int = 1) -> None:
-    # As Rasa's SQLTrackerStore writes a SlotSet event.
-    data = json.dumps({"event": "slot", "timestamp": 1.0, "name": "language", "value": value})
-    with db.session() as session:
-        session.execute(
-            sql("INSERT INTO events (id, sender_id, type_name, timestamp, data) VALUES (:i, :s, 'slot', 1.0, :d)"),
-            {"i": event_id, "s": conversation_id, "d": data},
-        )
 
 
 async def test_the_gateways_words_are_in_english_for_a_newcomer_and_in_danish_for_others(service, database):

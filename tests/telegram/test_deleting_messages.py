@@ -29,7 +29,7 @@ async def test_slet_min_samtale_deletes_the_bots_messages_in_the_chat(gateway):
     await citizen.press(answer, "Slet min samtale")
     await citizen.expect("Din samtale er slettet")
     await gateway.fake.wait_for(lambda: len(citizen.texts()) == 1, 10, lambda: f"only the notice: {citizen.texts()}")
-    assert citizen.texts() == [texts.DELETED]
+    assert citizen.texts() == [texts.DELETED["da"]]
     assert len(gateway.fake.calls_of("deleteMessages")) == 1
 
     await gateway.fake.wait_for(lambda: remembered(gateway) == 1, 5, "only the notice that it was deleted remembered")

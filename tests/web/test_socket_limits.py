@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import create_app
 from bot.gateway.sockets import POLICY_VIOLATION, TRY_AGAIN_LATER
-from tests.gateway.test_language import set_language_slot
+from tests.support.rasa_tables import set_language_slot
 from tests.support.servers import serve_in_thread
 from tests.web.support import connected, widget
 

@@ -26,6 +26,7 @@ from bot.gateway.citizen_input import button_at
 from bot.gateway.conversations import DELETE_PAYLOAD, ConversationService, MessageRejected
 from bot.gateway.language import conversation_language
 from bot.gateway.sockets import too_long
+from bot.gateway.texts import Said
 from bot.gateway.views import ConversationView
 from bot.store import ConversationState
 from bot.store.telegram_updates import release_update, take_update
@@ -126,9 +127,8 @@ class CitizenHandlers:
             elif latest.state == ConversationState.BOT:
                 await self.service.greet(latest)
             else:
-                await self._tell(
-                    chat_id, texts.STILL_WAITING if latest.state == ConversationState.WAITING else texts.WITH_STAFF
-                )
+                notice = texts.STILL_WAITING if latest.state == ConversationState.WAITING else texts.WITH_STAFF
+                await self._tell(chat_id, notice, await self._language_of(latest))
 
     async def delete(self, update: Update, context: Context) -> None:
         """/slet, like the "Slet min samtale" button."""
@@ -161,16 +161,17 @@ class CitizenHandlers:
         if pressed is None:
             # A keyboard of an earlier turn (or of a deleted conversation): Telegram shows the answer
             # on the button itself; nothing goes to Rasa, which has moved on.
-            language = await asyncio.to_thread(self._language, latest.id) if latest is not None else "da"
+            language = await self._language_of(latest)
             await self._answer(query, texts.BUTTON_GONE[language])  # type: ignore[literal-required]
             return
         await self._answer(query)
         title, payload = pressed
+        echo = texts.chosen(title)[await self._language_of(latest)]  # type: ignore[literal-required]
         if payload == DELETE_PAYLOAD:
-            await self.outbox.put(chat.id, plain_message(texts.chosen(title)))
+            await self.outbox.put(chat.id, plain_message(echo))
             await self._delete_all(chat.id)
             return
-        await self._receive(chat.id, update.update_id, title, payload, echo=texts.chosen(title))
+        await self._receive(chat.id, update.update_id, title, payload, echo=echo)
 
     async def attachment(self, update: Update, context: Context) -> None:
         """Photos, voice notes, stickers, files: a kind answer, and staff see that something came."""
@@ -205,9 +206,9 @@ class CitizenHandlers:
     ) -> None:
         if limited and not await self._allowed(chat_id):
             return
-        refusal = too_long(text, self.max_message_length)
-        if refusal is not None:
-            await self._tell(chat_id, refusal)
+        if too_long(text, self.max_message_length) is not None:
+            language = await self._chat_language(chat_id)
+            await self._tell(chat_id, texts.refusal("too_long", self.max_message_length), language)
             return
         if echo:
             await self.outbox.put(chat_id, plain_message(echo))
@@ -218,7 +219,8 @@ class CitizenHandlers:
                     conversation.id, text, client_message_id=f"tg-{update_id}", rasa_payload=payload
                 )
             except MessageRejected as rejected:
-                await self._tell(chat_id, rejected.text)
+                language = await self._language_of(conversation)
+                await self._tell(chat_id, texts.refusal(rejected.code, self.max_message_length), language)
 
     async def _conversation(self, chat_id: int) -> ConversationView:
         latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
@@ -239,6 +241,7 @@ class CitizenHandlers:
         """Delete every conversation this chat has had with us, here and in Rasa's tracker, and the
         bot's messages in the chat where Telegram allows it (those under 48 hours old)."""
         deleted = 0
+        language = await self._chat_language(chat_id)  # of the conversation that is about to go
         async with self.chats.lock(chat_id):
             while deleted < _MAX_CONVERSATIONS_DELETED:
                 latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
@@ -248,19 +251,31 @@ class CitizenHandlers:
                 deleted += 1
         # The bot's messages in the chat go too, before the notice that says so.
         await self.outbox.put(chat_id, Outgoing("delete_history"))
-        await self._tell(chat_id, texts.DELETED if deleted else texts.NOTHING_TO_DELETE)
+        await self._tell(chat_id, texts.DELETED if deleted else texts.NOTHING_TO_DELETE, language)
 
     async def _allowed(self, chat_id: int) -> bool:
         if self.chats.allow(chat_id):
             return True
-        await self._tell(chat_id, gateway_texts.RATE_LIMITED)
+        await self._tell(chat_id, gateway_texts.SLOW_DOWN, await self._chat_language(chat_id))
         return False
 
-    async def _tell(self, chat_id: int, text: str) -> None:
-        """A notice for this citizen only, not part of the conversation (like the widget's errors)."""
+    async def _tell(self, chat_id: int, notice: Said, language: str) -> None:
+        """A notice for this citizen only, not part of the conversation (like the widget's errors), in
+        the language of their conversation."""
+        text = notice["en"] if language == "en" else notice["da"]
         await self.outbox.put(chat_id, plain_message(text))
 
-    def _language(self, conversation_id: str) -> str:
+    async def _chat_language(self, chat_id: int) -> str:
+        """The language of the chat's latest conversation; Danish when there is none."""
+        return await self._language_of(await self.service.latest_for_user(CHANNEL, str(chat_id)))
+
+    async def _language_of(self, conversation: ConversationView | None) -> str:
+        if conversation is None:
+            return "da"
+        return await asyncio.to_thread(self.language, conversation.id)
+
+    def language(self, conversation_id: str) -> str:
+        """"da" or "en": the conversation's language, as the assistant set it."""
         with self.service.db.session() as session:
             return conversation_language(session, conversation_id)
 

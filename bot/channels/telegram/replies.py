@@ -6,6 +6,7 @@ INSERT each, so what was queued survives a restart).
 """
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 
@@ -48,8 +49,14 @@ def keyboard(message: MessageView) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[button] for button in buttons])
 
 
-def render(message: MessageView) -> list[Outgoing]:
-    """One stored message as the Telegram messages that show it; buttons go with the last part."""
+def needs_language(message: MessageView) -> bool:
+    """Whether `render` words something of its own: the staff label, or "Vælg ..." above bare buttons."""
+    return message.sender == Sender.STAFF or not message.text.strip()
+
+
+def render(message: MessageView, language: str = "da") -> list[Outgoing]:
+    """One stored message as the Telegram messages that show it; buttons go with the last part. What the
+    channel adds itself is in `language`, the conversation's."""
     text = message.text.strip()
     image = (message.custom or {}).get("image")
     if isinstance(image, str) and image:
@@ -57,8 +64,8 @@ def render(message: MessageView) -> list[Outgoing]:
     markup = keyboard(message)
     if not text and markup is None:
         return []  # e.g. the assistant's handoff payload: for the gateway, not for the citizen
-    text = text or texts.CHOOSE
-    header = texts.staff_label(message.staff_name) if message.sender == Sender.STAFF else ""
+    text = text or (texts.CHOOSE["en"] if language == "en" else texts.CHOOSE["da"])
+    header = texts.staff_label(message.staff_name, language) if message.sender == Sender.STAFF else ""
     parts = split_text(text, MAX_MESSAGE - (utf16_length(header) + 1 if header else 0))
     items = []
     for number, part in enumerate(parts):
@@ -77,9 +84,10 @@ def plain_message(text: str) -> Outgoing:
 class ChatReplies:
     """Queues what the citizen should see of their Telegram conversations."""
 
-    def __init__(self, outbox: Outbox, unreachable: Callable[[int], bool]) -> None:
+    def __init__(self, outbox: Outbox, unreachable: Callable[[int], bool], language_of: Callable[[str], str]) -> None:
         self.outbox = outbox
         self.unreachable = unreachable
+        self.language_of = language_of  # conversation id -> "da" or "en"; asked only when render words something
 
     def listen(self, events: EventBus) -> None:
         events.on(MessageAdded, self.message_added)
@@ -89,7 +97,10 @@ class ChatReplies:
         chat_id = self._chat(event.conversation.channel, event.conversation.channel_user_id)
         if chat_id is None or event.message.sender == Sender.CITIZEN:
             return
-        for item in render(event.message):
+        language = "da"
+        if needs_language(event.message):
+            language = await asyncio.to_thread(self.language_of, event.conversation.id)
+        for item in render(event.message, language):
             await self.outbox.put(chat_id, item, event.conversation.id)
 
     async def typing_changed(self, event: TypingChanged) -> None:

@@ -1,6 +1,8 @@
-"""What the Telegram channel itself says, in plain Danish (the answers come from the assistant)."""
+"""What the Telegram channel itself says, in plain Danish and plain English: the conversation's language
+(the answers come from the assistant)."""
 from __future__ import annotations
 
+from bot.gateway import texts as gateway_texts
 from bot.gateway.texts import Said
 
 # What a citizen may send that the channel cannot read, by Telegram's name for it.
@@ -44,26 +46,54 @@ def only_text(kind: str) -> Said:
     }
 
 
-def chosen(title: str) -> str:
-    return f"Du valgte: {title}"
+def chosen(title: str) -> Said:
+    return {"da": f"Du valgte: {title}", "en": f"You chose: {title}"}
 
 
-def staff_label(first_name: str | None) -> str:
+def staff_label(first_name: str | None, language: str) -> str:
+    if language == "en":
+        return f"{first_name} (staff member):" if first_name else "Staff member:"
     return f"{first_name} (medarbejder):" if first_name else "Medarbejder:"
 
 
-CHOOSE = "Vælg en af mulighederne:"
-DELETED = (
-    "Din samtale er slettet hos os. Vores beskeder her i chatten fra de sidste to døgn er også slettet. "
-    "Dine egne beskeder og ældre beskeder kan du selv slette i appen. Skriv igen, hvis du vil spørge om noget nyt."
-)
-NOTHING_TO_DELETE = "Der er ingen samtale at slette."
+def refusal(code: str, limit: int) -> Said:
+    """Why a message was not taken, by the gateway's code (the widget has its own labels for them)."""
+    if code == "too_long":
+        return {
+            "da": gateway_texts.message_too_long(limit),
+            "en": f"Your message is too long. It can be at most {limit} characters. "
+            "You are welcome to split it into more messages.",
+        }
+    if code == "not_deleted":
+        return {
+            "da": gateway_texts.NOT_DELETED,
+            "en": "The conversation could not be deleted right now. Try again in a little while. "
+            "If it still does not work, call Citizen Service (Borgerservice).",
+        }
+    return {"da": gateway_texts.EMPTY_MESSAGE, "en": "Write a message first."}
+
+
+CHOOSE: Said = {"da": "Vælg en af mulighederne:", "en": "Choose one of the options:"}
+DELETED: Said = {
+    "da": "Din samtale er slettet hos os. Vores beskeder her i chatten fra de sidste to døgn er også slettet. "
+    "Dine egne beskeder og ældre beskeder kan du selv slette i appen. Skriv igen, hvis du vil spørge om noget nyt.",
+    "en": "Your conversation has been deleted on our side. Our messages in this chat from the last two days are "
+    "deleted too. You can delete your own messages and older messages yourself in the app. Write again if you "
+    "want to ask about something new.",
+}
+NOTHING_TO_DELETE: Said = {"da": "Der er ingen samtale at slette.", "en": "There is no conversation to delete."}
 # Shown on a pressed button of an earlier message (Telegram allows 200 characters there).
 BUTTON_GONE: Said = {
     "da": "Den knap hører til en tidligere besked. Brug de nyeste knapper, eller skriv dit spørgsmål.",
     "en": "That button belongs to an earlier message. Use the newest buttons, or write your question.",
 }
-STILL_WAITING = "Du er i kø til en medarbejder. Skriv gerne videre imens. Medarbejderen læser det hele."
-WITH_STAFF = "Du skriver med en medarbejder. Skriv bare videre."
+STILL_WAITING: Said = {
+    "da": "Du er i kø til en medarbejder. Skriv gerne videre imens. Medarbejderen læser det hele.",
+    "en": "You are in the queue for a staff member. Feel free to keep writing. The staff member reads it all.",
+}
+WITH_STAFF: Said = {
+    "da": "Du skriver med en medarbejder. Skriv bare videre.",
+    "en": "You are writing with a staff member. Just keep writing.",
+}
 # For staff only: the citizen never sees it, because it is written when nothing reaches them any more.
 BLOCKED_NOTE = "Borgeren har blokeret chatbotten i Telegram, så vores beskeder kan ikke nå frem. Samtalen er lukket."
