@@ -55,11 +55,16 @@ def train(
     model_name: str = MODEL_NAME,
     nlu_only: bool = False,
     cache_dir: Path | None = None,
+    finetune: Path | None = None,
+    epoch_fraction: float = 1.0,
 ) -> tuple[Path, float]:
     """Trains one model into out_dir; returns its path and the seconds it took.
 
     cache_dir: where Rasa keeps trained components between runs; an empty one forces a real training
     of everything (tests and `make eval` use one, so their figures never come from an old run).
+    finetune: a model to go on training from (Rasa's incremental training) for `epoch_fraction` of the
+    configured epochs. Rasa refuses, and the command fails, when the config, the domain or the set of
+    intents differs from that model's.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     env = rasa_environment()
@@ -71,6 +76,8 @@ def train(
     else:
         command += ["--domain", str(domain), "--data", str(data)]
     command += ["--config", str(config), "--out", str(out_dir), "--fixed-model-name", model_name, "--quiet"]
+    if finetune is not None:
+        command += ["--finetune", str(finetune), "--epoch-fraction", str(epoch_fraction)]
     started = time.monotonic()
     subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True)
     model = out_dir / f"{model_name}.tar.gz"

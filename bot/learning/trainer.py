@@ -7,7 +7,9 @@ restarted gateway does not stop a training half way. That process:
 1. makes sure the model citizens have now is registered with its held-out accuracy (the first time,
    it copies Rasa's model into the models folder and measures it);
 2. copies data/ to a scratch folder and adds the kept examples to data/nlu/learned.yml there;
-3. trains (bot.training, Rasa's cache), scores the held-out split, runs the conversation tests;
+3. trains: goes on from the serving model with a fifth of the epochs (Rasa's incremental training),
+   or from scratch when Rasa cannot (`train_candidate`); scores the held-out split, runs the
+   conversation tests;
 4. the gate: held-out accuracy at least the serving model's minus half a point, and no conversation
    test failing. Only then is the model loaded into the running Rasa (`PUT /model`), which swaps
    its agent between two messages: no downtime, and a model that does not load leaves the old one.
@@ -23,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +48,7 @@ logger = logging.getLogger(__name__)
 HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout"
 LEARNED_FILE = Path("nlu") / "learned.yml"
 GATE_MARGIN = 0.005  # half a point of held-out accuracy
+FINETUNE_EPOCH_FRACTION = 0.2  # of config.yml's epochs, when going on from the serving model
 RASA_LOAD_TIMEOUT = 600.0
 
 
@@ -305,6 +309,45 @@ def register_serving_model(db: Database, rasa: RasaModels) -> AssistantModel:
         return model
 
 
+def train_candidate(
+    data: Path,
+    model_name: str,
+    serving: Path,
+    *,
+    config: Path = PROJECT_ROOT / "config.yml",
+    domain: Path = PROJECT_ROOT / "domain",
+    progress: Callable[[str], None] = lambda _text: None,
+) -> Path:
+    """The new model: the serving model trained further on `data`, or, when Rasa cannot do that, a new
+    model trained from scratch.
+
+    Going on from the serving model (Rasa's incremental training, a fifth of the epochs) takes a
+    fraction of the time, and the new model stays close to the one citizens have: trained from scratch,
+    one added example moved held-out accuracy by a point either way, which the half-point gate cannot
+    tell from a worse model. Rasa refuses to go on when the config, the domain or the intents differ
+    from the serving model's (a new release of the data, or a serving model from elsewhere); then the
+    whole training runs. Rasa's cache (RASA_CACHE_DIRECTORY, or .rasa/cache) keeps what did not change.
+    """
+    if serving.is_file():
+        logger.info("Going on from the serving model %s", serving.name)
+        try:
+            model, _seconds = train(
+                models_dir(),
+                config=config,
+                domain=domain,
+                data=data,
+                model_name=model_name,
+                finetune=serving,
+                epoch_fraction=FINETUNE_EPOCH_FRACTION,
+            )
+            return model
+        except subprocess.CalledProcessError:
+            logger.warning("Rasa could not go on from %s; training a new model from scratch", serving.name)
+    progress("Træner den nye model fra bunden")
+    model, _seconds = train(models_dir(), config=config, domain=domain, data=data, model_name=model_name)
+    return model
+
+
 def passes_gate(accuracy: float, baseline: float, conversation_tests: bool) -> bool:
     return conversation_tests and accuracy >= baseline - GATE_MARGIN
 
@@ -326,8 +369,12 @@ def run_training(db: Database, model_id: int, holder: str, settings: Settings) -
             (data / LEARNED_FILE).write_text(document, encoding="utf-8")
             with db.session() as session:
                 file_name = session.get(AssistantModel, model_id).file_name
-            # Rasa's cache (RASA_CACHE_DIRECTORY, or .rasa/cache as for `make train`) keeps what did not change.
-            model_path, _seconds = train(models_dir(), data=data, model_name=file_name.removesuffix(".tar.gz"))
+            model_path = train_candidate(
+                data,
+                file_name.removesuffix(".tar.gz"),
+                models_dir() / baseline.file_name,
+                progress=lambda text: _set(db, model_id, progress=text),
+            )
 
             _set(db, model_id, progress="Tester på testsættet")
             accuracy, macro_f1 = score_heldout(model_path)
