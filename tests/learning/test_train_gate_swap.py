@@ -2,7 +2,8 @@
 shows what it missed, an admin keeps examples and trains a model from the console, the model passes
 the gate and is loaded into the running Rasa, and one click goes back to the model before.
 
-Trains one model (minutes on a busy machine); the stack is started once for the module.
+Trains one model, going on from the serving one (minutes on a busy machine); the stack is started once
+for the module.
 Needs a trained model: the suite's `trained_model` fixture, or BORGERHJAELP_TEST_MODEL while developing.
 """
 from __future__ import annotations
@@ -201,6 +202,9 @@ async def test_the_inbox_shows_what_was_missed_and_a_kept_example_trains_a_model
     assert model.accuracy >= baseline.accuracy - GATE_MARGIN, (model.accuracy, baseline.accuracy)
     assert model.state == ModelState.SERVING, model.progress
     assert model.kept_examples == 2
+    # The new model went on from the serving one (a fifth of the epochs), not a training from scratch.
+    log = (models_dir / f"training-{model_id}.log").read_text(encoding="utf-8")
+    assert f"Going on from the serving model {baseline.file_name}" in log and "from scratch" not in log, log[-3000:]
     assert current_model_file(stack) == model.file_name
     assert baseline.state == ModelState.RETIRED and (models_dir / baseline.file_name).is_file()
     assert first_file in baseline.file_name or baseline.file_name.endswith("-first.tar.gz")
