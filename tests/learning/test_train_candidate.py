@@ -92,8 +92,8 @@ def trained_examples(model: Path) -> str:
         )
 
 
-def test_a_kept_example_is_learned_by_going_on_from_the_serving_model(small_assistant):
-    project, serving = small_assistant
+def make_candidate(project: Path, serving: Path) -> tuple[Path, list[str]]:
+    """The console's new model from the project's data; the progress steps it reported."""
     steps: list[str] = []
     model = train_candidate(
         project / "data",
@@ -103,6 +103,12 @@ def test_a_kept_example_is_learned_by_going_on_from_the_serving_model(small_assi
         domain=project / "domain.yml",
         progress=steps.append,
     )
+    return model, steps
+
+
+def test_a_kept_example_is_learned_by_going_on_from_the_serving_model(small_assistant):
+    project, serving = small_assistant
+    model, steps = make_candidate(project, serving)
     assert model == project / "models" / "candidate.tar.gz" and model.is_file()
     assert steps == []  # went on from the serving model: no training from scratch
     assert "davs" in trained_examples(model) and "davs" not in trained_examples(serving)
@@ -113,28 +119,12 @@ def test_when_rasa_cannot_go_on_the_new_model_is_trained_from_scratch(small_assi
     # Another pipeline than the serving model's: Rasa refuses to go on from it.
     changed = CONFIG.replace("number_of_transformer_layers: 0", "number_of_transformer_layers: 1")
     (project / "config.yml").write_text(changed, encoding="utf-8")
-    steps: list[str] = []
-    model = train_candidate(
-        project / "data",
-        "candidate",
-        serving,
-        config=project / "config.yml",
-        domain=project / "domain.yml",
-        progress=steps.append,
-    )
+    model, steps = make_candidate(project, serving)
     assert steps == ["Træner den nye model fra bunden"]
     assert model.is_file() and "davs" in trained_examples(model)
 
 
 def test_without_the_serving_models_file_the_new_model_is_trained_from_scratch(small_assistant):
-    project, serving = small_assistant
-    steps: list[str] = []
-    model = train_candidate(
-        project / "data",
-        "candidate",
-        project / "gone.tar.gz",
-        config=project / "config.yml",
-        domain=project / "domain.yml",
-        progress=steps.append,
-    )
+    project, _serving = small_assistant
+    model, steps = make_candidate(project, project / "gone.tar.gz")
     assert steps == ["Træner den nye model fra bunden"] and model.is_file()
