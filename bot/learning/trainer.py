@@ -8,7 +8,7 @@ restarted gateway does not stop a training half way. That process:
    it copies Rasa's model into the models folder and measures it);
 2. copies data/ to a scratch folder and adds the kept examples to data/nlu/learned.yml there;
 3. trains: goes on from the serving model with a fifth of the epochs (Rasa's incremental training),
-   or from scratch when Rasa cannot (`train_candidate`); scores the held-out split, runs the
+   or from scratch when Rasa cannot (`bot/learning/candidate.py`); scores the held-out split, runs the
    conversation tests;
 4. the gate: held-out accuracy at least the serving model's minus half a point, and no conversation
    test failing. Only then is the model loaded into the running Rasa (`PUT /model`), which swaps
@@ -25,7 +25,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,11 +35,12 @@ from sqlalchemy import select, update
 from bot.config import PROJECT_ROOT, Settings
 from bot.evaluation.conversations import run_conversation_tests
 from bot.learning import lease
+from bot.learning.candidate import train_candidate
 from bot.learning.inbox import Refused, kept_examples, normalised
 from bot.store import Database, audit
 from bot.store.learning_models import AssistantModel, ModelState
 from bot.times import utcnow
-from bot.training import MODEL_NAME, rasa_environment, train
+from bot.training import MODEL_NAME, rasa_environment
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,6 @@ logger = logging.getLogger(__name__)
 HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout"
 LEARNED_FILE = Path("nlu") / "learned.yml"
 GATE_MARGIN = 0.005  # half a point of held-out accuracy
-FINETUNE_EPOCH_FRACTION = 0.2  # of config.yml's epochs, when going on from the serving model
 RASA_LOAD_TIMEOUT = 600.0
 
 
@@ -309,45 +308,6 @@ def register_serving_model(db: Database, rasa: RasaModels) -> AssistantModel:
         return model
 
 
-def train_candidate(
-    data: Path,
-    model_name: str,
-    serving: Path,
-    *,
-    config: Path = PROJECT_ROOT / "config.yml",
-    domain: Path = PROJECT_ROOT / "domain",
-    progress: Callable[[str], None] = lambda _text: None,
-) -> Path:
-    """The new model: the serving model trained further on `data`, or, when Rasa cannot do that, a new
-    model trained from scratch.
-
-    Going on from the serving model (Rasa's incremental training, a fifth of the epochs) takes a
-    fraction of the time, and the new model stays close to the one citizens have: trained from scratch,
-    one added example moved held-out accuracy by a point either way, which the half-point gate cannot
-    tell from a worse model. Rasa refuses to go on when the config, the domain or the intents differ
-    from the serving model's (a new release of the data, or a serving model from elsewhere); then the
-    whole training runs. Rasa's cache (RASA_CACHE_DIRECTORY, or .rasa/cache) keeps what did not change.
-    """
-    if serving.is_file():
-        logger.info("Going on from the serving model %s", serving.name)
-        try:
-            model, _seconds = train(
-                models_dir(),
-                config=config,
-                domain=domain,
-                data=data,
-                model_name=model_name,
-                finetune=serving,
-                epoch_fraction=FINETUNE_EPOCH_FRACTION,
-            )
-            return model
-        except subprocess.CalledProcessError:
-            logger.warning("Rasa could not go on from %s; training a new model from scratch", serving.name)
-    progress("Træner den nye model fra bunden")
-    model, _seconds = train(models_dir(), config=config, domain=domain, data=data, model_name=model_name)
-    return model
-
-
 def passes_gate(accuracy: float, baseline: float, conversation_tests: bool) -> bool:
     return conversation_tests and accuracy >= baseline - GATE_MARGIN
 
@@ -371,6 +331,7 @@ def run_training(db: Database, model_id: int, holder: str, settings: Settings) -
                 file_name = session.get(AssistantModel, model_id).file_name
             model_path = train_candidate(
                 data,
+                models_dir(),
                 file_name.removesuffix(".tar.gz"),
                 models_dir() / baseline.file_name,
                 progress=lambda text: _set(db, model_id, progress=text),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.learning.trainer import train_candidate
+from bot.learning.candidate import train_candidate
 from bot.training import train
 
 pytestmark = pytest.mark.model
@@ -62,9 +62,8 @@ policies:
 
 
 @pytest.fixture
-def small_assistant(tmp_path, monkeypatch) -> tuple[Path, Path]:
+def small_assistant(tmp_path) -> tuple[Path, Path]:
     """(project folder, the serving model trained from it)."""
-    monkeypatch.setenv("LEARNING_MODELS_DIR", str(tmp_path / "models"))
     (tmp_path / "data" / "nlu").mkdir(parents=True)
     (tmp_path / "data" / "nlu" / "nlu.yml").write_text(NLU, encoding="utf-8")
     (tmp_path / "data" / "rules.yml").write_text(RULES, encoding="utf-8")
@@ -97,6 +96,7 @@ def make_candidate(project: Path, serving: Path) -> tuple[Path, list[str]]:
     steps: list[str] = []
     model = train_candidate(
         project / "data",
+        project / "models",
         "candidate",
         serving,
         config=project / "config.yml",
