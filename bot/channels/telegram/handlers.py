@@ -187,10 +187,13 @@ class CitizenHandlers:
 
     async def membership(self, update: Update, context: Context) -> None:
         change = update.my_chat_member
-        if change is None or change.chat.type != ChatType.PRIVATE:
+        # A malformed update may come without its chat or member: python-telegram-bot leaves them None.
+        chat = change.chat if change is not None else None
+        member = change.new_chat_member if change is not None else None
+        if chat is None or member is None or chat.type != ChatType.PRIVATE:
             return
-        if change.new_chat_member.status == ChatMemberStatus.BANNED:
-            await self.on_blocked(change.chat.id)
+        if member.status == ChatMemberStatus.BANNED:
+            await self.on_blocked(chat.id)
 
     # Shared steps ------------------------------------------------------------------------------
 
