@@ -26,6 +26,7 @@ from bot.store.models import (
     StaffMember,
     StaffPresence,
 )
+from tests.support.databases import migrated_sqlite
 from tests.support.postgres import fresh_postgres_database
 
 ZONE = ZoneInfo("Europe/Copenhagen")
@@ -135,8 +136,7 @@ def sqlite_url(tmp_path) -> str:
 
 @pytest.fixture
 def sqlite_db(sqlite_url):
-    database = Database(sqlite_url)
-    database.upgrade()
+    database = migrated_sqlite(Path(sqlite_url.removeprefix("sqlite:///")))
     yield database
     database.dispose()
 

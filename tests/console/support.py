@@ -23,6 +23,7 @@ from bot.console.accounts import add_staff
 from bot.app import create_app
 from bot.gateway.settings import GatewaySettings
 from bot.store import Database, StaffRole
+from tests.support.databases import migrated_sqlite
 from tests.support.fake_rasa import TOKEN, FakeRasa
 from tests.support.rasa_tables import create_events_table
 from tests.support.servers import serve_in_thread
@@ -60,8 +61,11 @@ def running_gateway(
     The database is a new SQLite file in `directory` unless `database_url` names an empty one;
     `gateway_options` are more `GatewaySettings` fields."""
     fake = FakeRasa()
-    db = Database(database_url or f"sqlite:///{directory / 'console.db'}")
-    db.upgrade()
+    if database_url:
+        db = Database(database_url)
+        db.upgrade()
+    else:
+        db = migrated_sqlite(directory / "console.db")
     create_events_table(db)
     create_staff(db)
     municipality = municipality or load_municipality()

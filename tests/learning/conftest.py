@@ -7,22 +7,20 @@ import pytest
 from bot.store import Database
 from bot.store.models import StaffMember, StaffRole
 from tests.learning.support import create_events_table
-from tests.support.postgres import fresh_postgres_database
+from tests.support.databases import migrated_postgres_database, migrated_sqlite
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path) -> Iterator[Database]:
     """The migrated database with Rasa's events table, on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'learning.db'}")
-        database.upgrade()
+        database = migrated_sqlite(tmp_path / "learning.db")
         create_events_table(database)
         yield database
         database.dispose()
         return
-    with fresh_postgres_database("borgerhjaelp_learning") as url:
+    with migrated_postgres_database("borgerhjaelp_learning") as url:
         database = Database(url)
-        database.upgrade()
         create_events_table(database)
         yield database
         database.dispose()

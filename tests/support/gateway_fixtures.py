@@ -12,6 +12,7 @@ import pytest
 from bot.config import Settings
 from bot.gateway.settings import GatewaySettings
 from bot.store import Database
+from tests.support.databases import migrated_sqlite
 from tests.support.fake_rasa import TOKEN, FakeRasa
 from tests.support.rasa_tables import create_events_table
 from tests.support.servers import serve_in_thread
@@ -32,8 +33,7 @@ def fake_rasa(rasa_stand_in) -> Iterator[tuple[FakeRasa, str]]:
 @pytest.fixture
 def database(tmp_path) -> Iterator[Database]:
     """The gateway's database, migrated, with the table Rasa's tracker store would have made."""
-    db = Database(f"sqlite:///{tmp_path / 'gateway.db'}")
-    db.upgrade()
+    db = migrated_sqlite(tmp_path / "gateway.db")
     create_events_table(db)
     yield db
     db.dispose()

@@ -12,8 +12,9 @@ SERVER = os.environ.get("BOOKING_TEST_POSTGRES_URL", "postgresql://postgres@127.
 
 
 @contextlib.contextmanager
-def fresh_postgres_database(prefix: str = "borgerhjaelp_test") -> Iterator[str]:
-    """Create an empty database, yield its URL, drop it (closing any connection left open).
+def fresh_postgres_database(prefix: str = "borgerhjaelp_test", template: str | None = None) -> Iterator[str]:
+    """Create an empty database (or a copy of `template`), yield its URL, drop it (closing any
+    connection left open).
 
     Skips the test when no PostgreSQL server answers (fails it where services are required).
     """
@@ -27,7 +28,7 @@ def fresh_postgres_database(prefix: str = "borgerhjaelp_test") -> Iterator[str]:
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         try:
             yield f"{SERVER}/{name}"
         finally:
