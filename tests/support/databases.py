@@ -54,16 +54,8 @@ def _sqlite_template() -> Path:
 
 @functools.cache
 def _postgres_template() -> str:
-    import psycopg2
-
     name = f"borgerhjaelp_migrated_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(f"{SERVER}/postgres", connect_timeout=3)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        admin.close()
+    _as_admin(f'CREATE DATABASE "{name}"')
     atexit.register(_drop_postgres, name)
     database = Database(f"{SERVER}/{name}")
     database.upgrade()
@@ -75,10 +67,16 @@ def _drop_postgres(name: str) -> None:
     import psycopg2
 
     with contextlib.suppress(psycopg2.Error):
-        admin = psycopg2.connect(f"{SERVER}/postgres", connect_timeout=3)
-        admin.autocommit = True
-        try:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            admin.close()
+        _as_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _as_admin(statement: str) -> None:
+    import psycopg2
+
+    admin = psycopg2.connect(f"{SERVER}/postgres", connect_timeout=3)
+    admin.autocommit = True  # CREATE and DROP DATABASE cannot run inside a transaction
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        admin.close()
