@@ -2,11 +2,16 @@
 in Rasa's tracker events (the same database). Rasa writes it; the gateway and the console only read."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from bot.store.rasa_events import latest_slot_values
+
+if TYPE_CHECKING:
+    from bot.store import Database
 
 DANISH = "da"
 ENGLISH = "en"
@@ -23,3 +28,15 @@ def conversation_languages(session: Session, conversation_ids: Iterable[str]) ->
 
 def conversation_language(session: Session, conversation_id: str) -> str:
     return conversation_languages(session, [conversation_id])[conversation_id]
+
+
+async def language_of(db: Database, conversation_id: str | None) -> str:
+    """The conversation's language, read off the event loop; Danish when there is no conversation."""
+    if conversation_id is None:
+        return DANISH
+
+    def read() -> str:
+        with db.session() as session:
+            return conversation_language(session, conversation_id)
+
+    return await asyncio.to_thread(read)

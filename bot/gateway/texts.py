@@ -15,6 +15,10 @@ class Said(TypedDict):
     en: str
 
 
+def in_language(said: Said, language: str) -> str:
+    return said["en"] if language == "en" else said["da"]
+
+
 def assistant_down(municipality: Municipality) -> Said:
     phone = municipality.borgerservice.phone
     return {

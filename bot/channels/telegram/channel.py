@@ -60,7 +60,7 @@ class TelegramChannel:
             rate_limit_seconds=gateway.rate_limit_seconds,
         )
         add_handlers(self.application, self.citizens)
-        ChatReplies(self.outbox, self.blocked.__contains__, self.citizens.language).listen(service.events)
+        ChatReplies(self.outbox, self.blocked.__contains__, service.db).listen(service.events)
         self.ready = asyncio.Event()
         self._connecting: asyncio.Task[None] | None = None
 

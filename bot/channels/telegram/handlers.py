@@ -24,7 +24,7 @@ from bot.channels.telegram.replies import CHANNEL, parse_button_data, plain_mess
 from bot.gateway import texts as gateway_texts
 from bot.gateway.citizen_input import button_at
 from bot.gateway.conversations import DELETE_PAYLOAD, ConversationService, MessageRejected
-from bot.gateway.language import conversation_language
+from bot.gateway.language import language_of
 from bot.gateway.sockets import too_long
 from bot.gateway.texts import Said
 from bot.gateway.views import ConversationView
@@ -161,12 +161,11 @@ class CitizenHandlers:
         if pressed is None:
             # A keyboard of an earlier turn (or of a deleted conversation): Telegram shows the answer
             # on the button itself; nothing goes to Rasa, which has moved on.
-            language = await self._language_of(latest)
-            await self._answer(query, texts.BUTTON_GONE[language])  # type: ignore[literal-required]
+            await self._answer(query, gateway_texts.in_language(texts.BUTTON_GONE, await self._language_of(latest)))
             return
         await self._answer(query)
         title, payload = pressed
-        echo = texts.chosen(title)[await self._language_of(latest)]  # type: ignore[literal-required]
+        echo = gateway_texts.in_language(texts.chosen(title), await self._language_of(latest))
         if payload == DELETE_PAYLOAD:
             await self.outbox.put(chat.id, plain_message(echo))
             await self._delete_all(chat.id)
@@ -265,22 +264,14 @@ class CitizenHandlers:
     async def _tell(self, chat_id: int, notice: Said, language: str) -> None:
         """A notice for this citizen only, not part of the conversation (like the widget's errors), in
         the language of their conversation."""
-        text = notice["en"] if language == "en" else notice["da"]
-        await self.outbox.put(chat_id, plain_message(text))
+        await self.outbox.put(chat_id, plain_message(gateway_texts.in_language(notice, language)))
 
     async def _chat_language(self, chat_id: int) -> str:
         """The language of the chat's latest conversation; Danish when there is none."""
         return await self._language_of(await self.service.latest_for_user(CHANNEL, str(chat_id)))
 
     async def _language_of(self, conversation: ConversationView | None) -> str:
-        if conversation is None:
-            return "da"
-        return await asyncio.to_thread(self.language, conversation.id)
-
-    def language(self, conversation_id: str) -> str:
-        """"da" or "en": the conversation's language, as the assistant set it."""
-        with self.service.db.session() as session:
-            return conversation_language(session, conversation_id)
+        return await language_of(self.service.db, conversation.id if conversation is not None else None)
 
     @staticmethod
     async def _answer(query: CallbackQuery, text: str | None = None) -> None:

@@ -6,7 +6,6 @@ INSERT each, so what was queued survives a restart).
 """
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 
@@ -16,8 +15,10 @@ from bot.channels.telegram import texts
 from bot.channels.telegram.formatting import MAX_MESSAGE, split_text, to_html, utf16_length
 from bot.channels.telegram.outbox import Outbox, Outgoing
 from bot.gateway.events import EventBus, MessageAdded, TypingChanged
+from bot.gateway.language import language_of
+from bot.gateway.texts import in_language
 from bot.gateway.views import MessageView
-from bot.store import Sender
+from bot.store import Database, Sender
 
 CHANNEL = "telegram"
 # A button's callback data is the message it belongs to and its place there, which always fits
@@ -64,7 +65,7 @@ def render(message: MessageView, language: str = "da") -> list[Outgoing]:
     markup = keyboard(message)
     if not text and markup is None:
         return []  # e.g. the assistant's handoff payload: for the gateway, not for the citizen
-    text = text or (texts.CHOOSE["en"] if language == "en" else texts.CHOOSE["da"])
+    text = text or in_language(texts.CHOOSE, language)
     header = texts.staff_label(message.staff_name, language) if message.sender == Sender.STAFF else ""
     parts = split_text(text, MAX_MESSAGE - (utf16_length(header) + 1 if header else 0))
     items = []
@@ -84,10 +85,10 @@ def plain_message(text: str) -> Outgoing:
 class ChatReplies:
     """Queues what the citizen should see of their Telegram conversations."""
 
-    def __init__(self, outbox: Outbox, unreachable: Callable[[int], bool], language_of: Callable[[str], str]) -> None:
+    def __init__(self, outbox: Outbox, unreachable: Callable[[int], bool], db: Database) -> None:
         self.outbox = outbox
         self.unreachable = unreachable
-        self.language_of = language_of  # conversation id -> "da" or "en"; asked only when render words something
+        self.db = db  # for the conversation's language, read only when render words something itself
 
     def listen(self, events: EventBus) -> None:
         events.on(MessageAdded, self.message_added)
@@ -99,7 +100,7 @@ class ChatReplies:
             return
         language = "da"
         if needs_language(event.message):
-            language = await asyncio.to_thread(self.language_of, event.conversation.id)
+            language = await language_of(self.db, event.conversation.id)
         for item in render(event.message, language):
             await self.outbox.put(chat_id, item, event.conversation.id)
 

@@ -42,7 +42,7 @@ from bot.gateway import texts
 from bot.gateway.citizen_input import payload_on_offer
 from bot.gateway.conversations import DELETE_PAYLOAD, ConversationNotFound, ConversationService, MessageRejected
 from bot.gateway.delivery import Delivery, conversation_topic
-from bot.gateway.language import conversation_language
+from bot.gateway.language import language_of
 from bot.gateway.security import origin_allowed
 from bot.gateway.settings import GatewaySettings
 from bot.gateway.sockets import (
@@ -307,15 +307,8 @@ class WidgetConnection:
 
     async def _in_language(self, said: texts.Said) -> str:
         """The text in the language of the conversation going on; Danish when there is none."""
-        if self.conversation is None:
-            return said["da"]
-        conversation_id = self.conversation.id
-
-        def language() -> str:
-            with self.service.db.session() as session:
-                return conversation_language(session, conversation_id)
-
-        return said["en"] if await asyncio.to_thread(language) == "en" else said["da"]
+        conversation_id = self.conversation.id if self.conversation is not None else None
+        return texts.in_language(said, await language_of(self.service.db, conversation_id))
 
 
 def _visitor_in(hello: dict[str, Any]) -> str | None:
