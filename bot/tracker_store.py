@@ -34,9 +34,10 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
 from bot.config import ConfigError, env_number
-from bot.store.db import database_url_from_env
+from bot.store.db import database_url_from_env, make_engine
 
 DEFAULT_CACHED_TRACKERS = 500
 
@@ -86,7 +87,8 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         cached_trackers: int | None = None,
         **kwargs: Any,
     ) -> None:
-        parsed = make_url(url or database_url_from_env())
+        url = url or database_url_from_env()
+        parsed = make_url(url)
         if parsed.drivername.startswith("sqlite") and parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(
@@ -100,6 +102,13 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(parsed.query) or None,
         )
+        if parsed.drivername.startswith("sqlite"):
+            # Rasa's engine opens a new SQLite connection for every session (SQLAlchemy 1.4's NullPool),
+            # two or more a message; the project's engine keeps them open, with the same pragmas as the
+            # gateway's (secure delete, WAL, waiting for locks).
+            self.engine.dispose()  # type: ignore[has-type]  # Rasa sets it without a type
+            self.engine = make_engine(url)
+            self.sessionmaker = sessionmaker(bind=self.engine)
         if cached_trackers is None:
             cached_trackers = cached_trackers_from_env(os.environ)
         self.recent = RecentTrackers(cached_trackers)

@@ -7,6 +7,7 @@ import sys
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_speedups
 
@@ -21,6 +22,8 @@ INVALID = [
 @pytest.fixture()
 def installed(monkeypatch):
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    monkeypatch.setattr(DialogueStateTracker, "past_states", DialogueStateTracker.past_states)
+    monkeypatch.setattr(DialogueStateTracker, "applied_events", DialogueStateTracker.applied_events)
     rasa_speedups.install()
     return RemoteAction("action_did_that_help", None)
 

@@ -157,6 +157,21 @@ def test_a_new_session_stores_each_event_once(sqlite_url, domain):
     )
 
 
+def test_turns_on_sqlite_reuse_the_store_s_connections(sqlite_url, domain):
+    the_store = store(sqlite_url, domain)
+    opened = []
+    sa.event.listen(the_store.engine, "connect", lambda *_: opened.append(1))
+    tracker = new_tracker("citizen", domain)
+    for number in range(5):
+        served = asyncio.run(the_store.retrieve("citizen")) or tracker
+        turn(served, f"hej {number}")
+        asyncio.run(the_store.save(served))
+    assert len(opened) <= 1  # one connection kept, not a new one for each read and write
+    assert session_rows(the_store, "citizen").count("user") == 5
+    with the_store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+
+
 def test_memory_stays_bounded_over_many_conversations(sqlite_url, domain):
     the_store = store(sqlite_url, domain, cached=50)
     for number in range(10_000):
