@@ -9,6 +9,8 @@ aside; the model is trained on the rest (NLU only, an empty Rasa cache) and scor
     .venv/bin/python -m bot.evaluation.dev --without-long        # as before: no long training examples
     .venv/bin/python -m bot.evaluation.dev --config other.yml    # another pipeline
     .venv/bin/python -m bot.evaluation.dev --thresholds          # and what each fallback threshold would do
+
+Besides the set-aside sections it scores a noisy copy of them (bot/evaluation/noise.py, its own seed).
 """
 from __future__ import annotations
 
@@ -20,10 +22,12 @@ import tempfile
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT
+from bot.evaluation.noise import make_noisy
 from bot.evaluation.scoring import fallback_outcomes, load_examples, parse_all, score
 from bot.training import train
 
 DEV_SEED = 20261128
+DEV_NOISE_SEED = 20261130  # not the held-out copy's seed
 DATA = PROJECT_ROOT / "data" / "nlu"
 LONG_FILE = "long.yml"
 ENGLISH_FILE = "english.yml"
@@ -105,7 +109,9 @@ def main() -> None:
             "English": [example for example in every if example in english],
             "both": every,
         }
-        results = parse_all(model, [text for text, _ in every])
+        noisy = make_noisy(every, seed=DEV_NOISE_SEED)
+        every_result = parse_all(model, [text for text, _ in every + noisy])
+        results, parsed_noisy = every_result[: len(every)], every_result[len(every) :]
         parsed = dict(zip(every, results, strict=True))
         print("| dev section | examples | accuracy | top intent | fallback rate |")
         print("| --- | --- | --- | --- | --- |")
@@ -113,6 +119,9 @@ def main() -> None:
             result = score(examples, [parsed[example] for example in examples])
             print(f"| {name} | {result.count} | {result.accuracy:.3f} | {result.top_intent_accuracy:.3f} "
                   f"| {result.fallback_rate:.3f} |")
+        result = score(noisy, parsed_noisy)
+        print(f"| noisy copy of both | {result.count} | {result.accuracy:.3f} | {result.top_intent_accuracy:.3f} "
+              f"| {result.fallback_rate:.3f} |")
         if args.thresholds:
             outcomes = fallback_outcomes(every, results, THRESHOLDS, AMBIGUITY_THRESHOLDS)
             print("\n| threshold | ambiguity | right | asked | wrong | right - wrong |")
