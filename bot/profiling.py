@@ -30,8 +30,10 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("NLU: spaCy and featurizers", ("spacy/", "thinc/", "sklearn/", "scipy/", "featurizers/", "tokenizers/")),
     ("NLU: normaliser and language", ("bot/nlu/", "lingua")),
     ("dialogue policies", ("rasa/core/policies/", "rasa/core/featurizers/")),
-    ("calling the action server", ("rasa/utils/endpoints", "RemoteAction")),
-    ("custom actions", ("actions/", "rasa_sdk/")),
+    # Rasa's side of an action: its built-in actions and the call to the action server (bot/rasa_speedups).
+    ("Rasa's actions and the action server call", ("rasa/core/actions/", "rasa/utils/endpoints", "bot/rasa_speedups")),
+    # "(actions/": the project's actions/ folder, not rasa/core/actions/ above.
+    ("custom actions", ("(actions/", "rasa_sdk/")),
     ("gateway", ("bot/gateway/", "bot/channels/", "bot/console/", "bot/store/", "bot/privacy/")),
     (
         "events and slots (Rasa's bookkeeping)",

@@ -27,6 +27,12 @@ def test_each_sample_counts_for_the_first_part_its_stack_touches():
     assert profiling.part_of("main (x.py:1)") == profiling.OTHER
 
 
+def test_rasa_s_own_actions_are_not_counted_as_the_project_s_custom_actions():
+    rasa_calling = "handle (rasa/core/processor.py:9);run (rasa/core/actions/action.py:780);request (bot/rasa_speedups.py:9)"
+    assert profiling.part_of(rasa_calling) == "Rasa's actions and the action server call"
+    assert profiling.part_of("handle (rasa_sdk/executor.py:1);run (actions/struggle.py:28)") == "custom actions"
+
+
 def test_a_recording_of_a_busy_process_splits_its_cpu_time(tmp_path):
     if profiling.available() is None:
         pytest.fail("py-spy is in requirements.lock: run `make setup`")
