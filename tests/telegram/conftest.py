@@ -83,8 +83,8 @@ class Gateway:
     async def wait_for_state(self, conversation_id: str, state: ConversationState, timeout: float = 10) -> None:
         await self.fake.wait_for(lambda: self.state(conversation_id) == state, timeout, f"state {state.value}")
 
-    def citizen(self, chat_id: int) -> Citizen:
-        return Citizen(self.fake, chat_id)
+    def citizen(self, chat_id: int, language_code: str = "da") -> Citizen:
+        return Citizen(self.fake, chat_id, language_code)
 
     def staff_member(self, first_name: str = "Anne") -> int:
         with self.db.session() as session:

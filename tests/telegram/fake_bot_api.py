@@ -373,25 +373,26 @@ def _error(status: int, description: str, retry_after: int | None = None) -> JSO
 # Updates as Telegram sends them -------------------------------------------------------------------
 
 
-def _user(chat_id: int) -> dict[str, Any]:
-    return {"id": chat_id, "is_bot": False, "first_name": "Borger", "language_code": "da"}
+def _user(chat_id: int, language_code: str = "da") -> dict[str, Any]:
+    return {"id": chat_id, "is_bot": False, "first_name": "Borger", "language_code": language_code}
 
 
 def _chat(chat_id: int) -> dict[str, Any]:
     return {"id": chat_id, "type": "private", "first_name": "Borger"}
 
 
-def message_update(update_id: int, chat_id: int, **content: Any) -> dict[str, Any]:
-    message = {"message_id": update_id, "date": int(time.time()), "chat": _chat(chat_id), "from": _user(chat_id)}
+def message_update(update_id: int, chat_id: int, language_code: str = "da", **content: Any) -> dict[str, Any]:
+    sender = _user(chat_id, language_code)
+    message = {"message_id": update_id, "date": int(time.time()), "chat": _chat(chat_id), "from": sender}
     return {"update_id": update_id, "message": {**message, **content}}
 
 
-def text_update(update_id: int, chat_id: int, text: str) -> dict[str, Any]:
+def text_update(update_id: int, chat_id: int, text: str, language_code: str = "da") -> dict[str, Any]:
     content: dict[str, Any] = {"text": text}
     if text.startswith("/"):
         command = text.split()[0]
         content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-    return message_update(update_id, chat_id, **content)
+    return message_update(update_id, chat_id, language_code, **content)
 
 
 def photo_update(update_id: int, chat_id: int, caption: str | None = None) -> dict[str, Any]:

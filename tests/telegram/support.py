@@ -51,14 +51,15 @@ async def eventually(check: Callable[[], Any], timeout: float = TIMEOUT, what: s
 class Citizen:
     """One Telegram user writing to the bot in a private chat (chat id = user id, as in Telegram)."""
 
-    def __init__(self, fake: FakeBotAPI, chat_id: int) -> None:
+    def __init__(self, fake: FakeBotAPI, chat_id: int, language_code: str = "da") -> None:
         self.fake = fake
         self.chat_id = chat_id
+        self.language_code = language_code  # of the citizen's Telegram app
 
     async def send(self, text: str, update_id: int | None = None) -> int:
         """Returns the update id, so a test can send the same update again."""
         update_id = update_id or self.fake.next_update_id()
-        status = await self.fake.deliver(text_update(update_id, self.chat_id, text))
+        status = await self.fake.deliver(text_update(update_id, self.chat_id, text, self.language_code))
         assert status == 200, status
         return update_id
 

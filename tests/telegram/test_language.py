@@ -44,7 +44,7 @@ async def test_a_newcomers_notices_are_in_english(gateway):
 
     await citizen.send("/slet")
     await citizen.expect("Your conversation has been deleted")
-    await citizen.send("/slet")  # nothing left, so no language to go by: Danish
+    await citizen.send("/slet")  # nothing left, and the app is Danish: Danish
     await citizen.expect("Der er ingen samtale at slette")
     assert not any("medarbejder" in text or "Du valgte" in text for text in citizen.texts())
 
@@ -59,3 +59,16 @@ async def test_a_danish_conversation_keeps_the_danish_notices(gateway):
     await citizen.expect("Du valgte: MitID", after=seen)
     await citizen.send("/slet")
     await citizen.expect("Din samtale er slettet")
+
+
+async def test_with_no_conversation_the_notices_follow_the_telegram_app_s_language(gateway):
+    newcomer = gateway.citizen(CHAT, language_code="en-GB")
+    await newcomer.send("/slet")
+    await newcomer.expect("There is no conversation to delete")
+    await newcomer.send("MitID " * 300)
+    await newcomer.expect("Your message is too long")
+    assert not any("samtale" in text for text in newcomer.texts())
+
+    danish = gateway.citizen(CHAT + 1, language_code="da")
+    await danish.send("/slet")
+    await danish.expect("Der er ingen samtale at slette")

@@ -24,7 +24,7 @@ from bot.channels.telegram.replies import CHANNEL, parse_button_data, plain_mess
 from bot.gateway import texts as gateway_texts
 from bot.gateway.citizen_input import button_at
 from bot.gateway.conversations import DELETE_PAYLOAD, ConversationService, MessageRejected
-from bot.gateway.language import language_of
+from bot.gateway.language import DANISH, ENGLISH, language_of
 from bot.gateway.sockets import too_long
 from bot.gateway.texts import Said
 from bot.gateway.views import ConversationView
@@ -52,6 +52,14 @@ def _chat_id(update: Update) -> int:
     if update.effective_chat is None:
         raise ValueError(f"Telegram update {update.update_id} has no chat")
     return update.effective_chat.id
+
+
+def _app_language(update: Update) -> str:
+    """The language of the citizen's Telegram app, for notices when no conversation has one yet:
+    English for an English app ("en", "en-GB"), Danish otherwise (the answers exist in those two)."""
+    user = update.effective_user
+    code = (user.language_code or "") if user is not None else ""
+    return ENGLISH if code.lower().startswith("en") else DANISH
 
 
 def _message(update: Update) -> Message:
@@ -118,7 +126,7 @@ class CitizenHandlers:
     async def start(self, update: Update, context: Context) -> None:
         """/start greets like the widget: a new conversation unless one is going on."""
         chat_id = _chat_id(update)
-        if not await self._allowed(chat_id):
+        if not await self._allowed(chat_id, _app_language(update)):
             return
         async with self.chats.lock(chat_id):
             latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
@@ -132,19 +140,19 @@ class CitizenHandlers:
 
     async def delete(self, update: Update, context: Context) -> None:
         """/slet, like the "Slet min samtale" button."""
-        await self._delete_all(_chat_id(update))
+        await self._delete_all(_chat_id(update), _app_language(update))
 
     async def text(self, update: Update, context: Context) -> None:
         message = _message(update)
         text = message.text or ""
         if _DELETE_WORDS.match(text) or text.strip() == DELETE_PAYLOAD:
-            await self._delete_all(_chat_id(update))
+            await self._delete_all(_chat_id(update), _app_language(update))
             return
         command = _COMMAND.match(text)
         if command:
             # "/word@our_bot": the app's way of naming the bot; the service reads "/word" as plain words.
             text = f"/{command.group(1)} {text[command.end():]}".strip()
-        await self._receive(_chat_id(update), update.update_id, text)
+        await self._receive(_chat_id(update), update.update_id, text, app_language=_app_language(update))
 
     async def button(self, update: Update, context: Context) -> None:
         query = update.callback_query
@@ -168,21 +176,23 @@ class CitizenHandlers:
         echo = gateway_texts.in_language(texts.chosen(title), await self._language_of(latest))
         if payload == DELETE_PAYLOAD:
             await self.outbox.put(chat.id, plain_message(echo))
-            await self._delete_all(chat.id)
+            await self._delete_all(chat.id, _app_language(update))
             return
-        await self._receive(chat.id, update.update_id, title, payload, echo=echo)
+        await self._receive(chat.id, update.update_id, title, payload, echo=echo, app_language=_app_language(update))
 
     async def attachment(self, update: Update, context: Context) -> None:
         """Photos, voice notes, stickers, files: a kind answer, and staff see that something came."""
         message = _message(update)
         chat_id = _chat_id(update)
-        if not await self._allowed(chat_id):
+        if not await self._allowed(chat_id, _app_language(update)):
             return
         async with self.chats.lock(chat_id):
             conversation = await self._conversation(chat_id)
             await self.service.add_system_message(conversation.id, texts.only_text(attachment_kind(message)))
         if message.caption:
-            await self._receive(chat_id, update.update_id, message.caption, limited=False)
+            await self._receive(
+                chat_id, update.update_id, message.caption, limited=False, app_language=_app_language(update)
+            )
 
     async def membership(self, update: Update, context: Context) -> None:
         change = update.my_chat_member
@@ -205,11 +215,12 @@ class CitizenHandlers:
         *,
         echo: str | None = None,
         limited: bool = True,
+        app_language: str = DANISH,
     ) -> None:
-        if limited and not await self._allowed(chat_id):
+        if limited and not await self._allowed(chat_id, app_language):
             return
         if too_long(text, self.max_message_length) is not None:
-            language = await self._chat_language(chat_id)
+            language = await self._chat_language(chat_id, app_language)
             await self._tell(chat_id, texts.refusal("too_long", self.max_message_length), language)
             return
         if echo:
@@ -239,11 +250,11 @@ class CitizenHandlers:
             return None
         return button["title"], button["payload"] or None
 
-    async def _delete_all(self, chat_id: int) -> None:
+    async def _delete_all(self, chat_id: int, app_language: str) -> None:
         """Delete every conversation this chat has had with us, here and in Rasa's tracker, and the
         bot's messages in the chat where Telegram allows it (those under 48 hours old)."""
         deleted = 0
-        language = await self._chat_language(chat_id)  # of the conversation that is about to go
+        language = await self._chat_language(chat_id, app_language)  # of the conversation that is about to go
         async with self.chats.lock(chat_id):
             while deleted < _MAX_CONVERSATIONS_DELETED:
                 latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
@@ -255,10 +266,10 @@ class CitizenHandlers:
         await self.outbox.put(chat_id, Outgoing("delete_history"))
         await self._tell(chat_id, texts.DELETED if deleted else texts.NOTHING_TO_DELETE, language)
 
-    async def _allowed(self, chat_id: int) -> bool:
+    async def _allowed(self, chat_id: int, app_language: str) -> bool:
         if self.chats.allow(chat_id):
             return True
-        await self._tell(chat_id, gateway_texts.SLOW_DOWN, await self._chat_language(chat_id))
+        await self._tell(chat_id, gateway_texts.SLOW_DOWN, await self._chat_language(chat_id, app_language))
         return False
 
     async def _tell(self, chat_id: int, notice: Said, language: str) -> None:
@@ -266,9 +277,10 @@ class CitizenHandlers:
         the language of their conversation."""
         await self.outbox.put(chat_id, plain_message(gateway_texts.in_language(notice, language)))
 
-    async def _chat_language(self, chat_id: int) -> str:
-        """The language of the chat's latest conversation; Danish when there is none."""
-        return await self._language_of(await self.service.latest_for_user(CHANNEL, str(chat_id)))
+    async def _chat_language(self, chat_id: int, app_language: str) -> str:
+        """The language of the chat's latest conversation; the app's language when there is none."""
+        latest = await self.service.latest_for_user(CHANNEL, str(chat_id))
+        return app_language if latest is None else await self._language_of(latest)
 
     async def _language_of(self, conversation: ConversationView | None) -> str:
         return await language_of(self.service.db, conversation.id if conversation is not None else None)
