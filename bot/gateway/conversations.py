@@ -300,10 +300,10 @@ class ConversationService(ConversationReader):
                 if row is None:
                     raise ConversationNotFound(conversation_id)
                 if row.state != HUMAN:
-                    raise MessageRejected("not_claimed", "Samtalen er ikke overtaget af en medarbejder.")
+                    raise MessageRejected("not_claimed", texts.NOT_CLAIMED)
                 if row.assigned_staff_id != staff_id:
                     # Checked under the row lock: a hand-back and someone else's claim cannot slip in between.
-                    raise MessageRejected("not_owner", "Samtalen er overtaget af en anden medarbejder.")
+                    raise MessageRejected("not_owner", texts.NOT_OWNER)
                 message = add_message(
                     session, conversation_id, Sender.STAFF, text, staff_id=staff_id, client_message_id=client_message_id
                 )

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.gateway.texts import Said
 from bot.gateway.views import MessageView
 from bot.store import ConversationState
 
@@ -12,12 +13,17 @@ class ConversationNotFound(LookupError):
 
 
 class MessageRejected(ValueError):
-    """The message was not stored; `text` tells the citizen why in Danish."""
+    """The message was not stored; `said` tells why, in both languages (the channel picks the conversation's)."""
 
-    def __init__(self, code: str, text: str) -> None:
+    def __init__(self, code: str, said: Said) -> None:
         super().__init__(code)
         self.code = code
-        self.text = text
+        self.said = said
+
+    @property
+    def text(self) -> str:
+        """In Danish: the staff console's language."""
+        return self.said["da"]
 
 
 @dataclass(frozen=True)

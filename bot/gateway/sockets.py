@@ -54,6 +54,6 @@ async def send_json(socket: WebSocket, event: dict[str, Any]) -> None:
             await socket.send_text(json.dumps(event, ensure_ascii=False, default=str))
 
 
-def too_long(text: str, limit: int) -> str | None:
-    """The Danish refusal for a message over `limit` characters, or None when it fits."""
+def too_long(text: str, limit: int) -> texts.Said | None:
+    """The refusal for a message over `limit` characters, or None when it fits."""
     return texts.message_too_long(limit) if len(text) > limit else None

@@ -39,17 +39,32 @@ def no_answer(municipality: Municipality) -> Said:
     }
 
 
-def message_too_long(limit: int) -> str:
-    return f"Din besked er for lang. Den må højst være {limit} tegn. Del den gerne op i flere beskeder."
+def message_too_long(limit: int) -> Said:
+    return {
+        "da": f"Din besked er for lang. Den må højst være {limit} tegn. Del den gerne op i flere beskeder.",
+        "en": f"Your message is too long. It can be at most {limit} characters. "
+        "You are welcome to split it into more messages.",
+    }
 
 
-EMPTY_MESSAGE = "Skriv en besked først."
+EMPTY_MESSAGE: Said = {"da": "Skriv en besked først.", "en": "Write a message first."}
 # For what the widget itself never sends: a script of someone else's, or a broken connection.
 UNREADABLE = "Chatten kunne ikke læse det, der blev sendt. Prøv igen."
-NOT_DELETED = (
-    "Samtalen kunne ikke slettes lige nu. Prøv igen om lidt. Virker det stadig ikke, så ring til Borgerservice."
-)
+NOT_DELETED: Said = {
+    "da": "Samtalen kunne ikke slettes lige nu. Prøv igen om lidt. Virker det stadig ikke, så ring til Borgerservice.",
+    "en": "The conversation could not be deleted right now. Try again in a little while. "
+    "If it still does not work, call Citizen Service (Borgerservice).",
+}
 RATE_LIMITED = "Du har sendt mange beskeder på kort tid. Vent et øjeblik, og prøv igen."
+# For staff replies the gateway refuses (the console shows the Danish).
+NOT_CLAIMED: Said = {
+    "da": "Samtalen er ikke overtaget af en medarbejder.",
+    "en": "No staff member has taken over the conversation.",
+}
+NOT_OWNER: Said = {
+    "da": "Samtalen er overtaget af en anden medarbejder.",
+    "en": "Another staff member has taken over the conversation.",
+}
 SLOW_DOWN: Said = {
     "da": RATE_LIMITED,
     "en": "You have sent many messages in a short time. Wait a moment and try again.",

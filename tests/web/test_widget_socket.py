@@ -11,6 +11,7 @@ from websockets.exceptions import InvalidStatusCode
 from bot.app import create_app
 from bot.store import Conversation
 from tests.support.fake_rasa import TOKEN
+from tests.support.rasa_tables import set_language_slot
 from tests.support.servers import serve_in_thread
 from tests.web.support import widget
 
@@ -76,6 +77,20 @@ async def test_message_too_long_is_refused_with_a_danish_message(gateway):
         error = await client.next("error")
         assert error["code"] == "too_long" and error["client_id"] == "cid-00000001"
         assert "højst være 1000 tegn" in error["text"]
+
+
+async def test_an_english_conversation_s_refusals_are_in_english(gateway, database):
+    async with widget(gateway) as client:
+        await client.send(type="message", client_id="cid-00000001", text="hello")
+        conversation_id = (await client.next("conversation"))["conversation_id"]
+        await client.messages_until(lambda m: m["sender"] == "bot")
+        set_language_slot(database, conversation_id, "en")
+        await client.send(type="message", client_id="cid-00000002", text="x" * 1001)
+        too_long = await client.next("error")
+        assert too_long["code"] == "too_long" and "at most 1000 characters" in too_long["text"]
+        await client.send(type="message", client_id="cid-00000003", text="   ")
+        empty = await client.next("error")  # refused by the conversation service itself
+        assert empty["code"] == "empty" and empty["text"] == "Write a message first."
 
 
 async def test_delete_button_deletes_the_conversation(gateway, fake_rasa):

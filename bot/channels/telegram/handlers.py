@@ -219,9 +219,9 @@ class CitizenHandlers:
     ) -> None:
         if limited and not await self._allowed(chat_id, app_language):
             return
-        if too_long(text, self.max_message_length) is not None:
-            language = await self._chat_language(chat_id, app_language)
-            await self._tell(chat_id, texts.refusal("too_long", self.max_message_length), language)
+        refusal = too_long(text, self.max_message_length)
+        if refusal is not None:
+            await self._tell(chat_id, refusal, await self._chat_language(chat_id, app_language))
             return
         if echo:
             await self.outbox.put(chat_id, plain_message(echo))
@@ -233,7 +233,7 @@ class CitizenHandlers:
                 )
             except MessageRejected as rejected:
                 language = await self._language_of(conversation)
-                await self._tell(chat_id, texts.refusal(rejected.code, self.max_message_length), language)
+                await self._tell(chat_id, rejected.said, language)
 
     async def _conversation(self, chat_id: int) -> ConversationView:
         latest = await self.service.latest_for_user(CHANNEL, str(chat_id))

@@ -2,7 +2,6 @@
 (the answers come from the assistant)."""
 from __future__ import annotations
 
-from bot.gateway import texts as gateway_texts
 from bot.gateway.texts import Said
 
 # What a citizen may send that the channel cannot read, by Telegram's name for it.
@@ -54,23 +53,6 @@ def staff_label(first_name: str | None, language: str) -> str:
     if language == "en":
         return f"{first_name} (staff member):" if first_name else "Staff member:"
     return f"{first_name} (medarbejder):" if first_name else "Medarbejder:"
-
-
-def refusal(code: str, limit: int) -> Said:
-    """Why a message was not taken, by the gateway's code (the widget has its own labels for them)."""
-    if code == "too_long":
-        return {
-            "da": gateway_texts.message_too_long(limit),
-            "en": f"Your message is too long. It can be at most {limit} characters. "
-            "You are welcome to split it into more messages.",
-        }
-    if code == "not_deleted":
-        return {
-            "da": gateway_texts.NOT_DELETED,
-            "en": "The conversation could not be deleted right now. Try again in a little while. "
-            "If it still does not work, call Citizen Service (Borgerservice).",
-        }
-    return {"da": gateway_texts.EMPTY_MESSAGE, "en": "Write a message first."}
 
 
 CHOOSE: Said = {"da": "Vælg en af mulighederne:", "en": "Choose one of the options:"}

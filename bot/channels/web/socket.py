@@ -140,7 +140,8 @@ class WidgetConnection:
                 await self._too_many_frames()
                 return
             if frame is Unreadable.TOO_LARGE:
-                await self._error("too_long", texts.message_too_long(self.settings.max_message_length))
+                refusal = texts.message_too_long(self.settings.max_message_length)
+                await self._error("too_long", await self._in_language(refusal))
             elif frame is Unreadable.MALFORMED:
                 await self._error("invalid", texts.UNREADABLE)
             else:
@@ -212,14 +213,14 @@ class WidgetConnection:
         client_id = client_id if isinstance(client_id, str) and _ID.fullmatch(client_id) else None
         text, payload = message.get("text"), message.get("payload")
         if not isinstance(text, str) or (payload is not None and not isinstance(payload, str)):
-            await self._error("invalid", texts.EMPTY_MESSAGE, client_id)
+            await self._error("invalid", await self._in_language(texts.EMPTY_MESSAGE), client_id)
             return
         if not self.limits.allow_message(self.visitor_id, self.address):
             await self._error("rate_limited", await self._in_language(texts.SLOW_DOWN), client_id)
             return
         refusal = too_long(text, self.settings.max_message_length)
         if refusal is not None:
-            await self._error("too_long", refusal, client_id)
+            await self._error("too_long", await self._in_language(refusal), client_id)
             return
         conversation = await self._ensure_conversation(greet=False, client_id=client_id)
         if conversation is None:
@@ -236,7 +237,7 @@ class WidgetConnection:
                 conversation.id, text, client_message_id=client_id, rasa_payload=rasa_payload
             )
         except MessageRejected as rejected:
-            await self._error(rejected.code, rejected.text, client_id)
+            await self._error(rejected.code, await self._in_language(rejected.said), client_id)
             return
         except ConversationNotFound:
             await self._detach()
