@@ -1,7 +1,10 @@
-"""The dev split that choices are made on: fixed, cut from data/nlu/ only, and disjoint from training."""
+"""The dev split and the cross-validation folds that choices are made on: fixed, cut from data/nlu/ only."""
+from collections import Counter
+
 from bot.evaluation import SECTIONS, load_sections
+from bot.evaluation.crossval import DATA, folds
 from bot.evaluation.dev import long_examples, split
-from bot.evaluation.scoring import fallback_outcomes, with_fallback
+from bot.evaluation.scoring import fallback_outcomes, load_examples, with_fallback
 
 
 def test_the_dev_split_is_the_same_every_time_and_never_trained_on():
@@ -41,3 +44,14 @@ def test_fallback_thresholds_are_re_read_from_the_ranking_as_rasa_would_apply_th
     assert (loose.right, loose.asked, loose.wrong, loose.net) == (2, 1, 0, 2)
     [guessing] = fallback_outcomes(examples, parsed, [0.2], [0.0])
     assert (guessing.right, guessing.asked, guessing.wrong, guessing.net) == (2, 0, 1, 1)
+
+
+def test_cross_validation_deals_every_example_into_exactly_one_fold():
+    dealt = folds(3)
+    assert folds(3) == dealt
+    every = [example for path in sorted(DATA.glob("*.yml")) for example in load_examples(path)]
+    assert Counter(example for fold in dealt for example in fold) == Counter(every)
+    sizes = [len(fold) for fold in dealt]
+    assert max(sizes) - min(sizes) <= len(list(DATA.glob("*.yml")))  # each file dealt out evenly
+    held_out = {text for examples in load_sections().values() for text, _ in examples}
+    assert not held_out & {text for fold in dealt for text, _ in fold}  # the held-out split is never read
