@@ -7,7 +7,7 @@ restarted gateway does not stop a training half way. That process:
 1. makes sure the model citizens have now is registered with its held-out accuracy (the first time,
    it copies Rasa's model into the models folder and measures it);
 2. copies data/ to a scratch folder and adds the kept examples to data/nlu/learned.yml there;
-3. trains: goes on from the serving model with a fifth of the epochs (Rasa's incremental training),
+3. trains: goes on from the serving model with a tenth of the epochs (Rasa's incremental training),
    or from scratch when Rasa cannot (`bot/learning/candidate.py`); scores the held-out split, runs the
    conversation tests;
 4. the gate: held-out accuracy at least the serving model's minus half a point, and no conversation

@@ -202,7 +202,7 @@ async def test_the_inbox_shows_what_was_missed_and_a_kept_example_trains_a_model
     assert model.accuracy >= baseline.accuracy - GATE_MARGIN, (model.accuracy, baseline.accuracy)
     assert model.state == ModelState.SERVING, model.progress
     assert model.kept_examples == 2
-    # The new model went on from the serving one (a fifth of the epochs), not a training from scratch.
+    # The new model went on from the serving one (a tenth of the epochs), not a training from scratch.
     log = (models_dir / f"training-{model_id}.log").read_text(encoding="utf-8")
     assert f"Going on from the serving model {baseline.file_name}" in log and "from scratch" not in log, log[-3000:]
     assert current_model_file(stack) == model.file_name
