@@ -15,14 +15,12 @@ import argparse
 import logging
 import os
 import random
-import tempfile
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT
-from bot.evaluation.dev import AMBIGUITY_THRESHOLDS, DATA, ENGLISH_FILE, LONG_FILE, THRESHOLDS, nlu_document
+from bot.evaluation.dev import DATA, ENGLISH_FILE, LONG_FILE, score_row, threshold_rows, train_and_parse
 from bot.evaluation.noise import make_noisy
-from bot.evaluation.scoring import fallback_outcomes, load_examples, parse_all, score
-from bot.training import train
+from bot.evaluation.scoring import load_examples, score
 
 CROSSVAL_SEED = 20261128
 CROSSVAL_NOISE_SEED = 20261131  # not the held-out copy's seed
@@ -65,15 +63,7 @@ def main() -> None:
         held_set = set(held)
         training = [example for other in dealt if other is not held for example in other if example not in held_set]
         noisy = make_noisy(held, seed=CROSSVAL_NOISE_SEED + number)
-        with tempfile.TemporaryDirectory() as scratch:
-            data = Path(scratch) / "nlu"
-            data.mkdir()
-            (data / "train.yml").write_text(nlu_document(training), encoding="utf-8")
-            model, seconds = train(
-                Path(scratch) / "model", config=args.config, data=data, nlu_only=True, model_name=f"fold{number}",
-                cache_dir=Path(scratch) / "cache",
-            )
-            parsed = parse_all(model, [text for text, _ in held + noisy])
+        parsed, seconds = train_and_parse(training, [text for text, _ in held + noisy], args.config, f"fold{number}")
         seconds_total += seconds
         scored += held
         results += parsed[: len(held)]
@@ -97,24 +87,17 @@ def main() -> None:
     rows = [(name, score([e for e, _ in pairs], [r for _, r in pairs])) for name, pairs in sections.items()]
     rows.append(("noisy copy of all", score(noisy_scored, noisy_results)))
     for name, result in rows:
-        print(f"| {name} | {result.count} | {result.accuracy:.3f} | {result.top_intent_accuracy:.3f} "
-              f"| {result.fallback_rate:.3f} |")
+        print(score_row(name, result))
     if args.thresholds:
-        print_thresholds("all, and its noisy copy", scored + noisy_scored, results + noisy_results)
-        for language, pairs in (("English", sections["English"]), ("Danish", [
-            pair for pair in by_example if pair[0] not in english
-        ])):
-            print_thresholds(language, [e for e, _ in pairs], [r for _, r in pairs])
-
-
-def print_thresholds(title: str, examples: Examples, results: list) -> None:
-    outcomes = fallback_outcomes(examples, results, THRESHOLDS, AMBIGUITY_THRESHOLDS)
-    print(f"\n{title}: {len(examples)} examples\n")
-    print("| threshold | ambiguity | right | asked | wrong | right - wrong |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for outcome in sorted(outcomes, key=lambda outcome: -outcome.net)[:8]:
-        print(f"| {outcome.threshold} | {outcome.ambiguity_threshold} | {outcome.right} | {outcome.asked} "
-              f"| {outcome.wrong} | {outcome.net} |")
+        english_pairs = sections["English"]
+        danish_pairs = [pair for pair in by_example if pair[0] not in english]
+        for title, examples, parsed_results in (
+            ("all, and its noisy copy", scored + noisy_scored, results + noisy_results),
+            ("English", [e for e, _ in english_pairs], [r for _, r in english_pairs]),
+            ("Danish", [e for e, _ in danish_pairs], [r for _, r in danish_pairs]),
+        ):
+            print(f"\n{title}: {len(examples)} examples\n")
+            print("\n".join(threshold_rows(examples, parsed_results, best=8)))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bot.config import PROJECT_ROOT
 from bot.evaluation.noise import make_noisy
-from bot.evaluation.scoring import fallback_outcomes, load_examples, parse_all, score
+from bot.evaluation.scoring import IntentScores, fallback_outcomes, load_examples, parse_all, score
 from bot.training import train
 
 DEV_SEED = 20261128
@@ -78,6 +78,37 @@ def nlu_document(examples: Examples) -> str:
     return 'version: "3.1"\nnlu:\n' + "\n".join(blocks)
 
 
+def train_and_parse(training: Examples, texts: list[str], config: Path, model_name: str) -> tuple[list, float]:
+    """An NLU-only model trained on `training` in a scratch folder (an empty Rasa cache): each text's parse
+    result, and the seconds the training took."""
+    with tempfile.TemporaryDirectory() as scratch:
+        data = Path(scratch) / "nlu"
+        data.mkdir()
+        (data / "train.yml").write_text(nlu_document(training), encoding="utf-8")
+        model, seconds = train(
+            Path(scratch) / "model", config=config, data=data, nlu_only=True, model_name=model_name,
+            cache_dir=Path(scratch) / "cache",
+        )
+        return parse_all(model, texts), seconds
+
+
+def score_row(name: str, result: IntentScores) -> str:
+    return (f"| {name} | {result.count} | {result.accuracy:.3f} | {result.top_intent_accuracy:.3f} "
+            f"| {result.fallback_rate:.3f} |")
+
+
+def threshold_rows(examples: Examples, results: list, best: int | None = None) -> list[str]:
+    """A table of right/asked/wrong for each pair of fallback thresholds, the best first."""
+    outcomes = sorted(fallback_outcomes(examples, results, THRESHOLDS, AMBIGUITY_THRESHOLDS), key=lambda o: -o.net)
+    return [
+        "| threshold | ambiguity | right | asked | wrong | right - wrong |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ] + [
+        f"| {o.threshold} | {o.ambiguity_threshold} | {o.right} | {o.asked} | {o.wrong} | {o.net} |"
+        for o in outcomes[:best]
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml")
@@ -91,49 +122,32 @@ def main() -> None:
     if args.without_long:
         excluded = long_examples()
         training = [example for example in training if example not in excluded]
-    with tempfile.TemporaryDirectory() as scratch:
-        data = Path(scratch) / "nlu"
-        data.mkdir()
-        (data / "train.yml").write_text(nlu_document(training), encoding="utf-8")
-        model, seconds = train(
-            Path(scratch) / "model", config=args.config, data=data, nlu_only=True, model_name="dev",
-            cache_dir=Path(scratch) / "cache",
-        )
-        print(f"dev split seed {DEV_SEED}: trained on {len(training)} examples in {seconds:.0f} s, {args.config.name}"
-              f"{', without long examples' if args.without_long else ''}")
-        every = dev_long + dev_short
-        english = set(load_examples(DATA / ENGLISH_FILE))
-        sections = {
-            "long": dev_long,
-            "short": dev_short,
-            "English": [example for example in every if example in english],
-            "both": every,
-        }
-        noisy = make_noisy(every, seed=DEV_NOISE_SEED)
-        every_result = parse_all(model, [text for text, _ in every + noisy])
-        results, parsed_noisy = every_result[: len(every)], every_result[len(every) :]
-        parsed = dict(zip(every, results, strict=True))
-        print("| dev section | examples | accuracy | top intent | fallback rate |")
-        print("| --- | --- | --- | --- | --- |")
-        for name, examples in sections.items():
-            result = score(examples, [parsed[example] for example in examples])
-            print(f"| {name} | {result.count} | {result.accuracy:.3f} | {result.top_intent_accuracy:.3f} "
-                  f"| {result.fallback_rate:.3f} |")
-        result = score(noisy, parsed_noisy)
-        print(f"| noisy copy of both | {result.count} | {result.accuracy:.3f} | {result.top_intent_accuracy:.3f} "
-              f"| {result.fallback_rate:.3f} |")
-        if args.thresholds:
-            outcomes = fallback_outcomes(every, results, THRESHOLDS, AMBIGUITY_THRESHOLDS)
-            print("\n| threshold | ambiguity | right | asked | wrong | right - wrong |")
-            print("| --- | --- | --- | --- | --- | --- |")
-            for outcome in sorted(outcomes, key=lambda outcome: -outcome.net):
-                print(f"| {outcome.threshold} | {outcome.ambiguity_threshold} | {outcome.right} | {outcome.asked} "
-                      f"| {outcome.wrong} | {outcome.net} |")
-        # The dev split's misses may be read (it is not the held-out split): they show what goes wrong.
-        for (text, intent) in dev_long + sections["English"]:
-            predicted = (parsed[(text, intent)][0].get("intent") or {}).get("name")
-            if predicted != intent:
-                print(f"  miss: {intent} -> {predicted}: {text}")
+    every = dev_long + dev_short
+    noisy = make_noisy(every, seed=DEV_NOISE_SEED)
+    every_result, seconds = train_and_parse(training, [text for text, _ in every + noisy], args.config, "dev")
+    print(f"dev split seed {DEV_SEED}: trained on {len(training)} examples in {seconds:.0f} s, {args.config.name}"
+          f"{', without long examples' if args.without_long else ''}")
+    english = set(load_examples(DATA / ENGLISH_FILE))
+    sections = {
+        "long": dev_long,
+        "short": dev_short,
+        "English": [example for example in every if example in english],
+        "both": every,
+    }
+    results, parsed_noisy = every_result[: len(every)], every_result[len(every) :]
+    parsed = dict(zip(every, results, strict=True))
+    print("| dev section | examples | accuracy | top intent | fallback rate |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, examples in sections.items():
+        print(score_row(name, score(examples, [parsed[example] for example in examples])))
+    print(score_row("noisy copy of both", score(noisy, parsed_noisy)))
+    if args.thresholds:
+        print("\n" + "\n".join(threshold_rows(every, results)))
+    # The dev split's misses may be read (it is not the held-out split): they show what goes wrong.
+    for (text, intent) in dev_long + sections["English"]:
+        predicted = (parsed[(text, intent)][0].get("intent") or {}).get("name")
+        if predicted != intent:
+            print(f"  miss: {intent} -> {predicted}: {text}")
 
 
 if __name__ == "__main__":
